@@ -1,0 +1,1 @@
+"""The CLI's command groups, one module per domain, plus the shared state and output."""

@@ -1,0 +1,34 @@
+"""``streamcore db``: schema migrations."""
+
+import typer
+
+from streamcore.commands.output import show_message
+from streamcore.commands.state import state_of
+
+app = typer.Typer(help="Database schema: migrate and inspect.", no_args_is_help=True)
+
+
+@app.command()
+def upgrade(ctx: typer.Context) -> None:
+    """Migrate the database to the newest schema (safe to run again)."""
+    from streamcore.core import upgrade_database
+
+    state = state_of(ctx)
+    before, after = upgrade_database(state.settings())
+    text = f"Already at {after}." if before == after else f"Upgraded {before or 'empty'} -> {after}."
+    show_message(state, text, {"previous": before, "current": after})
+
+
+@app.command()
+def current(ctx: typer.Context) -> None:
+    """Show the schema revision of the database and the one this streamcore needs."""
+    from streamcore.core import database_revision
+
+    state = state_of(ctx)
+    revision, head = database_revision(state.settings())
+    status = "up to date" if revision == head else "behind: run `streamcore db upgrade`"
+    show_message(
+        state,
+        f"current: {revision or 'none'}\nhead:    {head}\nstatus:  {status}",
+        {"current": revision, "head": head, "up_to_date": revision == head},
+    )

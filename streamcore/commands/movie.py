@@ -1,0 +1,182 @@
+"""``streamcore movie``: the catalogue."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from streamcore.commands.output import show_message, show_page, show_record
+from streamcore.commands.state import state_of
+
+app = typer.Typer(help="The movie catalogue: add, list, change, delete, import.", no_args_is_help=True)
+
+LIST_COLUMNS = ("id", "title", "year", "genres", "countries", "duration_minutes", "deleted_at")
+CLEARABLE = ("description", "duration_minutes", "genres", "countries", "media_path")
+
+MovieId = Annotated[int, typer.Argument(metavar="ID", help="The movie's id.")]
+Title = Annotated[str | None, typer.Option("--title", help="1..200 characters.")]
+Year = Annotated[int | None, typer.Option("--year", help="1888 .. this year + 5.")]
+Description = Annotated[str | None, typer.Option("--description", help="Up to 5000 characters.")]
+Duration = Annotated[int | None, typer.Option("--duration", help="Minutes, 1..1000.")]
+Genres = Annotated[
+    list[str] | None, typer.Option("--genre", help="A genre slug; repeat for more (max 10).")
+]
+Countries = Annotated[
+    list[str] | None,
+    typer.Option("--country", help="ISO 3166-1 alpha-2 code; repeat for more (max 20)."),
+]
+Media = Annotated[
+    str | None, typer.Option("--media", help="Media file path, relative to the media root.")
+]
+
+
+def _given(**options: object) -> dict[str, object]:
+    return {name: value for name, value in options.items() if value is not None}
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Option("--title", help="1..200 characters.")],
+    year: Annotated[int, typer.Option("--year", help="1888 .. this year + 5.")],
+    description: Description = None,
+    duration: Duration = None,
+    genre: Genres = None,
+    country: Countries = None,
+    media: Media = None,
+) -> None:
+    """Add a movie to the catalogue."""
+    from streamcore.movies.models import MovieCreate
+
+    state = state_of(ctx)
+    data = MovieCreate.model_validate(
+        _given(
+            title=title,
+            year=year,
+            description=description,
+            duration_minutes=duration,
+            genres=genre,
+            countries=country,
+            media_path=media,
+        )
+    )
+    show_record(state, state.core().movies.create(data))
+
+
+@app.command("list")
+def list_movies(
+    ctx: typer.Context,
+    q: Annotated[str | None, typer.Option("--q", help="Text in the title (any case).")] = None,
+    genre: Annotated[str | None, typer.Option("--genre", help="Only this genre.")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="Only this year.")] = None,
+    country: Annotated[str | None, typer.Option("--country", help="Only this country.")] = None,
+    trashed: Annotated[
+        str, typer.Option("--trashed", help="without | with | only deleted movies.")
+    ] = "without",
+    sort: Annotated[
+        str, typer.Option("--sort", help="id, title, year or created_at; '-' for descending.")
+    ] = "id",
+    limit: Annotated[int, typer.Option("--limit", help="1..100.")] = 20,
+    offset: Annotated[int, typer.Option("--offset", help=">= 0.")] = 0,
+) -> None:
+    """List the catalogue, filtered, sorted and paged."""
+    from streamcore.movies.models import MovieQuery
+
+    state = state_of(ctx)
+    query = MovieQuery.model_validate(
+        _given(
+            q=q,
+            genre=genre,
+            year=year,
+            country=country,
+            trashed=trashed,
+            sort=sort,
+            limit=limit,
+            offset=offset,
+        )
+    )
+    show_page(state, state.core().movies.list(query), LIST_COLUMNS)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    movie_id: MovieId,
+    include_deleted: Annotated[
+        bool, typer.Option("--include-deleted", help="Show the movie even if it is deleted.")
+    ] = False,
+) -> None:
+    """Show one movie."""
+    state = state_of(ctx)
+    show_record(state, state.core().movies.get(movie_id, include_deleted=include_deleted))
+
+
+@app.command()
+def update(
+    ctx: typer.Context,
+    movie_id: MovieId,
+    title: Title = None,
+    year: Year = None,
+    description: Description = None,
+    duration: Duration = None,
+    genre: Genres = None,
+    country: Countries = None,
+    media: Media = None,
+    clear: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--clear",
+            metavar="FIELD",
+            help=f"Empty a field ({', '.join(CLEARABLE)}); repeat for more.",
+        ),
+    ] = None,
+) -> None:
+    """Change the given fields of a movie; the others stay as they are."""
+    from streamcore.errors import InvalidInputError
+    from streamcore.movies.models import MoviePatch
+
+    state = state_of(ctx)
+    changes = _given(
+        title=title,
+        year=year,
+        description=description,
+        duration_minutes=duration,
+        genres=genre,
+        countries=country,
+        media_path=media,
+    )
+    for name in clear or []:
+        if name not in CLEARABLE:
+            raise InvalidInputError.single("--clear", f"must be one of {', '.join(CLEARABLE)}")
+        changes[name] = {"description": "", "genres": [], "countries": []}.get(name)
+    show_record(state, state.core().movies.update(movie_id, MoviePatch.model_validate(changes)))
+
+
+@app.command()
+def delete(ctx: typer.Context, movie_id: MovieId) -> None:
+    """Soft-delete a movie (it can be restored)."""
+    state = state_of(ctx)
+    state.core().movies.delete(movie_id)
+    show_message(state, f"Deleted movie {movie_id}.")
+
+
+@app.command()
+def restore(ctx: typer.Context, movie_id: MovieId) -> None:
+    """Restore a soft-deleted movie."""
+    state = state_of(ctx)
+    show_record(state, state.core().movies.restore(movie_id))
+
+
+@app.command("import")
+def import_file(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="A .csv (header row) or .jsonl file.")
+    ],
+) -> None:
+    """Import movies from CSV or JSON Lines: all rows or none."""
+    from streamcore.movies.importer import read_rows
+
+    state = state_of(ctx)
+    ids = state.core().movies.import_movies(read_rows(file))
+    show_message(state, f"Imported {len(ids)} movies.", {"imported": len(ids)})

@@ -1,0 +1,108 @@
+"""The in-process event bus: blinker signals, their typed payloads, publish-after-commit.
+
+Every committed change emits one immutable event on the signal of its name. A receiver is called
+as ``receiver(sender, event=event)`` where ``sender`` is the ``StreamCore`` that made the change,
+so code that embeds several cores can listen to one (``signal.connect(fn, sender=core)``).
+Events are published only after the unit of work commits (see ``streamcore.uow``); a receiver
+that raises is logged and neither undoes the write nor stops the other receivers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from blinker import NamedSignal, Namespace
+
+logger = logging.getLogger(__name__)
+
+signals = Namespace()
+"""Our own namespace, so tests and embedding code connect and disconnect without globals."""
+
+user_registered = signals.signal("user_registered")
+user_updated = signals.signal("user_updated")
+user_deleted = signals.signal("user_deleted")
+movie_created = signals.signal("movie_created")
+movie_updated = signals.signal("movie_updated")
+movie_deleted = signals.signal("movie_deleted")
+movie_restored = signals.signal("movie_restored")
+plan_created = signals.signal("plan_created")
+plan_updated = signals.signal("plan_updated")
+plan_deleted = signals.signal("plan_deleted")
+subscription_created = signals.signal("subscription_created")
+subscription_updated = signals.signal("subscription_updated")
+subscription_canceled = signals.signal("subscription_canceled")
+payment_recorded = signals.signal("payment_recorded")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base of every payload: when the change committed its data."""
+
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MovieCreated(Event):
+    """A movie was added to the catalogue (also once per row of a bulk import)."""
+
+    movie_id: int
+    title: str
+    year: int
+    genres: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MovieUpdated(Event):
+    """A movie's fields changed; ``changed`` names them."""
+
+    movie_id: int
+    changed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MovieDeleted(Event):
+    """A movie was soft-deleted."""
+
+    movie_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MovieRestored(Event):
+    """A soft-deleted movie was restored."""
+
+    movie_id: int
+
+
+SIGNAL_OF: dict[type[Event], NamedSignal] = {
+    MovieCreated: movie_created,
+    MovieUpdated: movie_updated,
+    MovieDeleted: movie_deleted,
+    MovieRestored: movie_restored,
+}
+"""Which signal carries which payload type."""
+
+
+class EventPublisher:
+    """Sends committed events to the receivers of their signal, isolating each receiver."""
+
+    def __init__(self, sender: object) -> None:
+        self.sender = sender
+
+    def publish(self, events: Iterable[Event]) -> None:
+        """Send each event; a failing receiver is logged and the rest still run."""
+        for event in events:
+            signal = SIGNAL_OF[type(event)]
+            if not signal.receivers:
+                continue
+            for receiver in signal.receivers_for(self.sender):
+                try:
+                    receiver(self.sender, event=event)
+                except Exception:
+                    logger.exception(
+                        "receiver %r of signal %r failed; the change stays committed",
+                        receiver,
+                        signal.name,
+                    )

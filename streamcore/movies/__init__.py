@@ -1,0 +1,1 @@
+"""The movie catalogue: models, the repository port and ``MovieService``."""

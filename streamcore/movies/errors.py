@@ -1,0 +1,24 @@
+"""Errors of the movie domain: leaves of the categories in ``streamcore.errors``."""
+
+from __future__ import annotations
+
+from streamcore.errors import ConflictError, NotFoundError
+
+
+class MovieNotFoundError(NotFoundError):
+    """No movie with that id (or it is deleted and deleted ones were not asked for)."""
+
+    def __init__(self, movie_id: int) -> None:
+        super().__init__(f"movie {movie_id} not found")
+        self.movie_id = movie_id
+
+
+class DuplicateMovieError(ConflictError):
+    """Another movie that is not deleted already has this title and year."""
+
+    def __init__(self, title: str | None, year: int | None, *, where: str = "") -> None:
+        prefix = f"{where}: " if where else ""
+        what = "a movie with that title and year" if title is None else f"a movie titled {title!r} from {year}"
+        super().__init__(f"{prefix}{what} already exists")
+        self.title = title
+        self.year = year

@@ -1,0 +1,165 @@
+"""Movie models: validated inputs and immutable outputs (SPEC §3.2)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
+
+from streamcore.errors import FieldError, InvalidInputError
+from streamcore.iso import COUNTRY_CODES
+from streamcore.validation import InputModel, OutputModel
+
+FIRST_FILM_YEAR = 1888
+YEARS_AHEAD = 5
+MAX_GENRES = 10
+MAX_COUNTRIES = 20
+_SLUG = re.compile(r"[a-z0-9-]+")
+
+
+def _check_year(year: int) -> int:
+    last = datetime.now(UTC).year + YEARS_AHEAD
+    if not FIRST_FILM_YEAR <= year <= last:
+        raise ValueError(f"must be between {FIRST_FILM_YEAR} and {last}")
+    return year
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _normalize_genres(values: list[str]) -> list[str]:
+    genres = _unique([v.strip().lower() for v in values])
+    for genre in genres:
+        if not _SLUG.fullmatch(genre):
+            raise ValueError(f"{genre!r} is not a slug of a-z, 0-9 and '-'")
+    if len(genres) > MAX_GENRES:
+        raise ValueError(f"at most {MAX_GENRES} genres")
+    return genres
+
+
+def _normalize_country(value: str) -> str:
+    code = value.strip().upper()
+    if code not in COUNTRY_CODES:
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def _normalize_countries(values: list[str]) -> list[str]:
+    codes = _unique([_normalize_country(v) for v in values])
+    if len(codes) > MAX_COUNTRIES:
+        raise ValueError(f"at most {MAX_COUNTRIES} countries")
+    return codes
+
+
+def _check_media_path(path: str) -> str:
+    if not path:
+        raise ValueError("must not be empty (use null for no media)")
+    if "\x00" in path or "\\" in path:
+        raise ValueError("must not contain NUL or backslash")
+    if path.startswith("/"):
+        raise ValueError("must be relative to the media root")
+    if any(part in {"", ".", ".."} for part in path.split("/")):
+        raise ValueError("must be a normalized relative path without '.' or '..' segments")
+    return path
+
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+Year = Annotated[int, AfterValidator(_check_year)]
+Duration = Annotated[int, Field(ge=1, le=1000)]
+Genres = Annotated[list[str], AfterValidator(_normalize_genres)]
+Countries = Annotated[list[str], AfterValidator(_normalize_countries)]
+MediaPath = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_media_path)]
+Genre = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1)]
+Country = Annotated[str, AfterValidator(_normalize_country)]
+
+Trashed = Literal["without", "with", "only"]
+SortKey = Literal["id", "-id", "title", "-title", "year", "-year", "created_at", "-created_at"]
+
+
+class MovieCreate(InputModel):
+    """A new movie, or every field of a full update (PUT)."""
+
+    title: Title
+    description: Description = ""
+    year: Year
+    duration_minutes: Duration | None = None
+    genres: Genres = Field(default_factory=list)
+    countries: Countries = Field(default_factory=list)
+    media_path: MediaPath | None = None
+
+
+NOT_NULL_FIELDS = frozenset({"title", "description", "year", "genres", "countries"})
+
+
+class MoviePatch(InputModel):
+    """A partial update: only the fields given change; null clears a nullable field."""
+
+    title: Title | None = None
+    description: Description | None = None
+    year: Year | None = None
+    duration_minutes: Duration | None = None
+    genres: Genres | None = None
+    countries: Countries | None = None
+    media_path: MediaPath | None = None
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> MoviePatch:
+        nulls = [n for n in sorted(NOT_NULL_FIELDS & self.model_fields_set) if getattr(self, n) is None]
+        if nulls:
+            # Raised as our own error (not ValueError) so that it names the fields, not the model.
+            raise InvalidInputError([FieldError(n, "may not be null") for n in nulls])
+        return self
+
+    def changes(self) -> dict[str, object]:
+        """The fields that were given, with their new values."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class MovieQuery(InputModel):
+    """Filters, sort and page of a catalogue listing."""
+
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    genre: Genre | None = None
+    year: int | None = None
+    country: Country | None = None
+    trashed: Trashed = "without"
+    sort: SortKey = "id"
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    offset: Annotated[int, Field(ge=0)] = 0
+
+
+class Movie(OutputModel):
+    """A movie of the catalogue, as stored."""
+
+    id: int
+    title: str
+    description: str
+    year: int
+    duration_minutes: int | None
+    genres: tuple[str, ...]
+    countries: tuple[str, ...]
+    media_path: str | None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+    @property
+    def is_deleted(self) -> bool:
+        """True once soft-deleted."""
+        return self.deleted_at is not None
+
+
+T = TypeVar("T", bound=OutputModel)
+
+
+class Page(OutputModel, Generic[T]):
+    """One page of a listing: ``total`` counts every match, not just ``items``."""
+
+    items: tuple[T, ...]
+    total: int
+    limit: int
+    offset: int

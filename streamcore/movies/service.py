@@ -1,0 +1,186 @@
+"""``MovieService``: the catalogue's use cases, one unit of work each (SPEC §3.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from streamcore.clock import Clock, utcnow
+from streamcore.errors import InvalidInputError
+from streamcore.events import MovieCreated, MovieDeleted, MovieRestored, MovieUpdated
+from streamcore.movies.errors import DuplicateMovieError, MovieNotFoundError
+from streamcore.movies.models import Movie, MovieCreate, MoviePatch, MovieQuery, Page
+from streamcore.movies.repository import MoviesUnitOfWork, TitleYear, title_key
+from streamcore.uow import UnitOfWorkFactory
+
+IMPORT_CHECK_CHUNK = 500
+"""How many (title, year) keys one uniqueness query of an import asks about."""
+
+
+class MovieService:
+    """Create, read, change, soft-delete, restore, list and import movies."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory[MoviesUnitOfWork], *, clock: Clock = utcnow
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def create(self, data: MovieCreate) -> Movie:
+        """Add a movie. Raises ``DuplicateMovieError`` (a ``ConflictError``)."""
+        with self._uow() as uow:
+            _ensure_unique(uow, data.title, data.year)
+            movie = uow.movies.add(data, self._clock())
+            uow.collect(_created(movie.id, data, movie.created_at))
+            uow.commit()
+        return movie
+
+    def get(self, movie_id: int, *, include_deleted: bool = False) -> Movie:
+        """One movie. Raises ``MovieNotFoundError`` (deleted ones too, unless asked for)."""
+        with self._uow(readonly=True) as uow:
+            return _load(uow, movie_id, include_deleted=include_deleted)
+
+    def replace(self, movie_id: int, data: MovieCreate) -> Movie:
+        """Full update: every field takes the value in ``data`` (or its default).
+
+        Raises ``MovieNotFoundError``, ``DuplicateMovieError``.
+        """
+        return self._change(movie_id, data.model_dump())
+
+    def update(self, movie_id: int, patch: MoviePatch) -> Movie:
+        """Partial update: only the fields given in ``patch`` change.
+
+        Raises ``MovieNotFoundError``, ``DuplicateMovieError``.
+        """
+        return self._change(movie_id, patch.changes())
+
+    def delete(self, movie_id: int) -> None:
+        """Soft-delete a movie. Raises ``MovieNotFoundError`` (also if already deleted)."""
+        with self._uow() as uow:
+            movie = _load(uow, movie_id)
+            now = self._clock()
+            uow.movies.save(movie.model_copy(update={"deleted_at": now, "updated_at": now}))
+            uow.collect(MovieDeleted(occurred_at=now, movie_id=movie_id))
+            uow.commit()
+
+    def restore(self, movie_id: int) -> Movie:
+        """Undo a soft delete; a movie that is not deleted is returned as it is.
+
+        Raises ``MovieNotFoundError``, ``DuplicateMovieError`` (an active movie now holds its
+        title and year).
+        """
+        with self._uow() as uow:
+            movie = _load(uow, movie_id, include_deleted=True)
+            if movie.deleted_at is None:
+                return movie
+            _ensure_unique(uow, movie.title, movie.year)
+            now = self._clock()
+            restored = movie.model_copy(update={"deleted_at": None, "updated_at": now})
+            uow.movies.save(restored)
+            uow.collect(MovieRestored(occurred_at=now, movie_id=movie_id))
+            uow.commit()
+        return restored
+
+    def list(self, query: MovieQuery | None = None) -> Page[Movie]:
+        """One page of the catalogue with the filters, sort and page of ``query``."""
+        query = query or MovieQuery()
+        with self._uow(readonly=True) as uow:
+            items, total = uow.movies.list(query)
+        return Page[Movie](items=tuple(items), total=total, limit=query.limit, offset=query.offset)
+
+    def import_movies(self, rows: Iterable[tuple[int, Mapping[str, object]]]) -> list[int]:
+        """Add every row or none; return the new ids in row order.
+
+        ``rows`` pairs each row with its line in the source file, so that the error for the
+        first bad row names that line. Raises ``InvalidInputError``, ``DuplicateMovieError``.
+        """
+        lines, movies = _validate_rows(rows)
+        with self._uow() as uow:
+            _ensure_unique_rows(uow, lines, movies)
+            now = self._clock()
+            ids = uow.movies.add_many(movies, now)
+            for movie_id, data in zip(ids, movies, strict=True):
+                uow.collect(_created(movie_id, data, now))
+            uow.commit()
+        return ids
+
+    def _change(self, movie_id: int, changes: Mapping[str, object]) -> Movie:
+        with self._uow() as uow:
+            movie = _load(uow, movie_id)
+            changed = tuple(k for k, v in changes.items() if _stored(v) != getattr(movie, k))
+            if not changed:
+                return movie
+            now = self._clock()
+            updated = Movie.model_validate(
+                movie.model_dump() | {k: changes[k] for k in changed} | {"updated_at": now}
+            )
+            if {"title", "year"} & set(changed):
+                _ensure_unique(uow, updated.title, updated.year, exclude_id=movie_id)
+            uow.movies.save(updated)
+            uow.collect(MovieUpdated(occurred_at=now, movie_id=movie_id, changed=changed))
+            uow.commit()
+        return updated
+
+
+def _load(uow: MoviesUnitOfWork, movie_id: int, *, include_deleted: bool = False) -> Movie:
+    movie = uow.movies.get(movie_id)
+    if movie is None or (movie.deleted_at is not None and not include_deleted):
+        raise MovieNotFoundError(movie_id)
+    return movie
+
+
+def _ensure_unique(
+    uow: MoviesUnitOfWork, title: str, year: int, *, exclude_id: int | None = None
+) -> None:
+    if uow.movies.live_conflicts([(title_key(title), year)], exclude_id=exclude_id):
+        raise DuplicateMovieError(title, year)
+
+
+def _stored(value: object) -> object:
+    """The form a value takes on a ``Movie`` (lists are stored as tuples)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _created(movie_id: int, data: MovieCreate, now: datetime) -> MovieCreated:
+    return MovieCreated(
+        occurred_at=now,
+        movie_id=movie_id,
+        title=data.title,
+        year=data.year,
+        genres=tuple(data.genres),
+    )
+
+
+def _validate_rows(
+    rows: Iterable[tuple[int, Mapping[str, object]]],
+) -> tuple[list[int], list[MovieCreate]]:
+    """Validate every row, stopping at the first bad one; duplicates within the file too."""
+    lines: list[int] = []
+    movies: list[MovieCreate] = []
+    seen: dict[TitleYear, int] = {}
+    for line, raw in rows:
+        try:
+            data = MovieCreate.model_validate(raw)
+        except InvalidInputError as exc:
+            raise InvalidInputError(exc.errors, prefix=f"line {line}: ") from None
+        key = (title_key(data.title), data.year)
+        if key in seen:
+            raise DuplicateMovieError(
+                data.title, data.year, where=f"line {line} (same as line {seen[key]})"
+            )
+        seen[key] = line
+        lines.append(line)
+        movies.append(data)
+    return lines, movies
+
+
+def _ensure_unique_rows(
+    uow: MoviesUnitOfWork, lines: list[int], movies: list[MovieCreate]
+) -> None:
+    """Fail on the first row whose (title, year) a movie in storage already holds."""
+    for start in range(0, len(movies), IMPORT_CHECK_CHUNK):
+        chunk = movies[start : start + IMPORT_CHECK_CHUNK]
+        taken = uow.movies.live_conflicts((title_key(m.title), m.year) for m in chunk)
+        for offset, data in enumerate(chunk):
+            if (title_key(data.title), data.year) in taken:
+                raise DuplicateMovieError(data.title, data.year, where=f"line {lines[start + offset]}")

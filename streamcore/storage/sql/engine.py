@@ -1,0 +1,51 @@
+"""Engines: SQLite gets WAL, a busy timeout and real transactions (BEGIN IMMEDIATE for writes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from streamcore.errors import InvalidInputError, StorageError
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+WRITE_OPTION = "streamcore_write"
+"""Execution option on a connection whose transaction will write (SQLite: BEGIN IMMEDIATE)."""
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; raises ``InvalidInputError``/``StorageError`` for bad URLs."""
+    try:
+        parsed = sa.make_url(url)
+        engine = sa.create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+    except (ArgumentError, ValueError):
+        raise InvalidInputError.single("database_url", "is not a valid database URL") from None
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        hint = " (install streamcore[postgres])" if "postgres" in url else ""
+        raise StorageError(f"no driver for this database URL{hint}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling is off; we emit BEGIN ourselves (below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # A writer takes the write lock up front: a deferred transaction that upgrades to a
+        # writer later fails at once with SQLITE_BUSY instead of waiting out the timeout.
+        write = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -1,0 +1,100 @@
+"""Tables and column types of the SQL backend; Alembic migrations create them.
+
+``SCHEMA_REVISION`` names the newest migration; a test keeps it equal to Alembic's head so that
+opening a database checks its schema without importing Alembic.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+SCHEMA_REVISION = "0001_movies"
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out; SQLite (no time zones) stores naive UTC."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Normalize to UTC before storing."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; streamcore stores timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return aware UTC whatever the driver gives."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Byte-wise ordering on PostgreSQL too, so sort order equals SQLite's and the memory backend's.
+SortableText = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+
+movies = sa.Table(
+    "movies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("title_key", SortableText, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("duration_minutes", sa.Integer, nullable=True),
+    sa.Column("genres", sa.JSON, nullable=False),
+    sa.Column("countries", sa.JSON, nullable=False),
+    sa.Column("media_path", sa.Text, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("deleted_at", UTCDateTime, nullable=True),
+)
+# (title, year) is unique among movies that are not deleted: two processes cannot both win.
+sa.Index(
+    "uq_movies_title_year_live",
+    movies.c.title_key,
+    movies.c.year,
+    unique=True,
+    sqlite_where=movies.c.deleted_at.is_(None),
+    postgresql_where=movies.c.deleted_at.is_(None),
+)
+sa.Index("ix_movies_year", movies.c.year)
+sa.Index("ix_movies_created_at", movies.c.created_at)
+
+movie_genres = sa.Table(
+    "movie_genres",
+    metadata,
+    sa.Column(
+        "movie_id", sa.ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("genre", sa.String(100), primary_key=True),
+)
+sa.Index("ix_movie_genres_genre_movie_id", movie_genres.c.genre, movie_genres.c.movie_id)
+
+movie_countries = sa.Table(
+    "movie_countries",
+    metadata,
+    sa.Column(
+        "movie_id", sa.ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("country", sa.String(2), primary_key=True),
+)
+sa.Index(
+    "ix_movie_countries_country_movie_id", movie_countries.c.country, movie_countries.c.movie_id
+)

@@ -1,0 +1,65 @@
+"""The unit-of-work protocol the services use, and the event handling every backend shares.
+
+A service opens one unit of work per use case, commits once, and collects events on it; the
+events go out only after the transaction has committed *and* closed, never after a rollback.
+Each domain extends ``UnitOfWork`` with the repositories it needs (``MoviesUnitOfWork``); the
+storage backends satisfy all of them structurally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
+
+from streamcore.events import Event
+
+Publish = Callable[[list[Event]], None]
+U_co = TypeVar("U_co", bound="UnitOfWork", covariant=True)
+
+
+class UnitOfWork(Protocol):
+    """One transaction: ``with uow_factory() as uow: ...; uow.commit()``."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None:
+        """Make the changes durable; events are published when the block closes."""
+
+    def collect(self, event: Event) -> None:
+        """Queue an event to publish after a successful commit."""
+
+
+class UnitOfWorkFactory(Protocol[U_co]):
+    """Opens a unit of work; ``readonly`` ones may skip write locks."""
+
+    def __call__(self, *, readonly: bool = False) -> U_co: ...
+
+
+class EventCollector:
+    """Mixin for backends: holds events until the unit of work has committed and closed."""
+
+    def __init__(self, publish: Publish) -> None:
+        self._publish = publish
+        self._events: list[Event] = []
+        self._committed = False
+
+    def collect(self, event: Event) -> None:
+        """Queue an event to publish after a successful commit."""
+        self._events.append(event)
+
+    def _mark_committed(self) -> None:
+        self._committed = True
+
+    def _flush_events(self) -> None:
+        """Publish queued events if the transaction committed; drop them otherwise."""
+        events, self._events = self._events, []
+        if self._committed and events:
+            self._publish(events)

@@ -46,7 +46,25 @@ _EXPORTS = {
     "Page": "streamcore.movies.models",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "ConflictError",
+    "InvalidInputError",
+    "Movie",
+    "MovieCreate",
+    "MoviePatch",
+    "MovieQuery",
+    "NotAuthenticatedError",
+    "NotFoundError",
+    "Page",
+    "PermissionDeniedError",
+    "SchemaOutdatedError",
+    "Settings",
+    "StorageError",
+    "StreamCore",
+    "StreamcoreError",
+    "TooManyAttemptsError",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> object:

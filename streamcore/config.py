@@ -27,9 +27,7 @@ class Settings:
     grace_days: int = 3
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: object
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Defaults, overridden by ``STREAMCORE_*`` variables, overridden by ``overrides``.
 
         An override of ``None`` means "not given" and leaves the lower layer in place.

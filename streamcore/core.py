@@ -39,9 +39,10 @@ class StreamCore:
 
         Raises ``StorageError`` (including ``SchemaOutdatedError``) and ``InvalidInputError``.
         """
-        settings = target if isinstance(target, Settings) else Settings(
-            **({"database_url": target} if target else {})
-        )
+        if isinstance(target, Settings):
+            settings = target
+        else:
+            settings = Settings(database_url=target) if target else Settings()
         events = EventPublisher(sender=None)
         storage = open_storage(settings.database_url, events.publish)
         core = cls(settings, storage, events)

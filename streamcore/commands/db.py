@@ -15,7 +15,9 @@ def upgrade(ctx: typer.Context) -> None:
 
     state = state_of(ctx)
     before, after = upgrade_database(state.settings())
-    text = f"Already at {after}." if before == after else f"Upgraded {before or 'empty'} -> {after}."
+    text = (
+        f"Already at {after}." if before == after else f"Upgraded {before or 'empty'} -> {after}."
+    )
     show_message(state, text, {"previous": before, "current": after})
 
 

@@ -8,7 +8,9 @@ import typer
 from streamcore.commands.output import show_message, show_page, show_record
 from streamcore.commands.state import state_of
 
-app = typer.Typer(help="The movie catalogue: add, list, change, delete, import.", no_args_is_help=True)
+app = typer.Typer(
+    help="The movie catalogue: add, list, change, delete, import.", no_args_is_help=True
+)
 
 LIST_COLUMNS = ("id", "title", "year", "genres", "countries", "duration_minutes", "deleted_at")
 CLEARABLE = ("description", "duration_minutes", "genres", "countries", "media_path")

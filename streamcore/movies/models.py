@@ -72,7 +72,9 @@ Year = Annotated[int, AfterValidator(_check_year)]
 Duration = Annotated[int, Field(ge=1, le=1000)]
 Genres = Annotated[list[str], AfterValidator(_normalize_genres)]
 Countries = Annotated[list[str], AfterValidator(_normalize_countries)]
-MediaPath = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_media_path)]
+MediaPath = Annotated[
+    str, StringConstraints(strip_whitespace=True), AfterValidator(_check_media_path)
+]
 Genre = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1)]
 Country = Annotated[str, AfterValidator(_normalize_country)]
 
@@ -108,7 +110,9 @@ class MoviePatch(InputModel):
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> MoviePatch:
-        nulls = [n for n in sorted(NOT_NULL_FIELDS & self.model_fields_set) if getattr(self, n) is None]
+        nulls = [
+            n for n in sorted(NOT_NULL_FIELDS & self.model_fields_set) if getattr(self, n) is None
+        ]
         if nulls:
             # Raised as our own error (not ValueError) so that it names the fields, not the model.
             raise InvalidInputError([FieldError(n, "may not be null") for n in nulls])

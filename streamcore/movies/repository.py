@@ -58,7 +58,10 @@ class MovieRepository(Protocol):
 class MoviesUnitOfWork(UnitOfWork, Protocol):
     """What ``MovieService`` needs of a unit of work."""
 
-    movies: MovieRepository
+    @property
+    def movies(self) -> MovieRepository:
+        """The movies of this transaction."""
+        ...
 
 
 @dataclass

@@ -20,9 +20,7 @@ IMPORT_CHECK_CHUNK = 500
 class MovieService:
     """Create, read, change, soft-delete, restore, list and import movies."""
 
-    def __init__(
-        self, uow: UnitOfWorkFactory[MoviesUnitOfWork], *, clock: Clock = utcnow
-    ) -> None:
+    def __init__(self, uow: UnitOfWorkFactory[MoviesUnitOfWork], *, clock: Clock = utcnow) -> None:
         self._uow = uow
         self._clock = clock
 
@@ -88,7 +86,7 @@ class MovieService:
             items, total = uow.movies.list(query)
         return Page[Movie](items=tuple(items), total=total, limit=query.limit, offset=query.offset)
 
-    def import_movies(self, rows: Iterable[tuple[int, Mapping[str, object]]]) -> list[int]:
+    def import_movies(self, rows: Iterable[tuple[int, Mapping[str, object]]]) -> tuple[int, ...]:
         """Add every row or none; return the new ids in row order.
 
         ``rows`` pairs each row with its line in the source file, so that the error for the
@@ -102,7 +100,7 @@ class MovieService:
             for movie_id, data in zip(ids, movies, strict=True):
                 uow.collect(_created(movie_id, data, now))
             uow.commit()
-        return ids
+        return tuple(ids)
 
     def _change(self, movie_id: int, changes: Mapping[str, object]) -> Movie:
         with self._uow() as uow:
@@ -174,13 +172,13 @@ def _validate_rows(
     return lines, movies
 
 
-def _ensure_unique_rows(
-    uow: MoviesUnitOfWork, lines: list[int], movies: list[MovieCreate]
-) -> None:
+def _ensure_unique_rows(uow: MoviesUnitOfWork, lines: list[int], movies: list[MovieCreate]) -> None:
     """Fail on the first row whose (title, year) a movie in storage already holds."""
     for start in range(0, len(movies), IMPORT_CHECK_CHUNK):
         chunk = movies[start : start + IMPORT_CHECK_CHUNK]
         taken = uow.movies.live_conflicts((title_key(m.title), m.year) for m in chunk)
         for offset, data in enumerate(chunk):
             if (title_key(data.title), data.year) in taken:
-                raise DuplicateMovieError(data.title, data.year, where=f"line {lines[start + offset]}")
+                raise DuplicateMovieError(
+                    data.title, data.year, where=f"line {lines[start + offset]}"
+                )

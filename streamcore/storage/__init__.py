@@ -9,6 +9,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
 
+from streamcore.events import Event
 from streamcore.uow import Publish
 
 if TYPE_CHECKING:
@@ -20,7 +21,10 @@ MEMORY_URL = "memory://"
 class StorageUnitOfWork(Protocol):
     """A backend's unit of work: every repository of every domain."""
 
-    movies: MovieRepository
+    @property
+    def movies(self) -> MovieRepository:
+        """The movies of this transaction."""
+        ...
 
     def __enter__(self) -> Self: ...
 
@@ -34,7 +38,7 @@ class StorageUnitOfWork(Protocol):
     def commit(self) -> None:
         """Make the changes durable."""
 
-    def collect(self, event: object) -> None:
+    def collect(self, event: Event) -> None:
         """Queue an event for after the commit."""
 
 

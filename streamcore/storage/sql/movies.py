@@ -34,7 +34,9 @@ class SqlMovieRepository:
     def add(self, data: MovieCreate, now: datetime) -> Movie:
         """Insert one movie and return it with its id."""
         (movie_id,) = self.add_many([data], now)
-        return Movie(id=movie_id, **data.model_dump(), created_at=now, updated_at=now, deleted_at=None)
+        return Movie(
+            id=movie_id, **data.model_dump(), created_at=now, updated_at=now, deleted_at=None
+        )
 
     def add_many(self, rows: Sequence[MovieCreate], now: datetime) -> list[int]:
         """Insert many movies at once; return their ids in the order given."""
@@ -49,7 +51,9 @@ class SqlMovieRepository:
 
     def get(self, movie_id: int) -> Movie | None:
         """The movie with this id, deleted or not."""
-        row = self._conn.execute(sa.select(movies).where(movies.c.id == movie_id)).mappings().first()
+        row = (
+            self._conn.execute(sa.select(movies).where(movies.c.id == movie_id)).mappings().first()
+        )
         return None if row is None else _movie(row)
 
     def save(self, movie: Movie) -> None:
@@ -172,7 +176,9 @@ def _duplicates_as_conflicts(movie: MovieCreate | Movie | None) -> Iterator[None
     except IntegrityError as exc:
         if not _is_title_year_violation(exc):
             raise
-        raise DuplicateMovieError(movie.title if movie else None, movie.year if movie else None) from exc
+        raise DuplicateMovieError(
+            movie.title if movie else None, movie.year if movie else None
+        ) from exc
 
 
 def _is_title_year_violation(exc: IntegrityError) -> bool:

@@ -80,9 +80,7 @@ sa.Index("ix_movies_created_at", movies.c.created_at)
 movie_genres = sa.Table(
     "movie_genres",
     metadata,
-    sa.Column(
-        "movie_id", sa.ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("movie_id", sa.ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("genre", sa.String(100), primary_key=True),
 )
 sa.Index("ix_movie_genres_genre_movie_id", movie_genres.c.genre, movie_genres.c.movie_id)
@@ -90,9 +88,7 @@ sa.Index("ix_movie_genres_genre_movie_id", movie_genres.c.genre, movie_genres.c.
 movie_countries = sa.Table(
     "movie_countries",
     metadata,
-    sa.Column(
-        "movie_id", sa.ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("movie_id", sa.ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("country", sa.String(2), primary_key=True),
 )
 sa.Index(

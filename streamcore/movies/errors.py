@@ -18,7 +18,11 @@ class DuplicateMovieError(ConflictError):
 
     def __init__(self, title: str | None, year: int | None, *, where: str = "") -> None:
         prefix = f"{where}: " if where else ""
-        what = "a movie with that title and year" if title is None else f"a movie titled {title!r} from {year}"
+        what = (
+            "a movie with that title and year"
+            if title is None
+            else f"a movie titled {title!r} from {year}"
+        )
         super().__init__(f"{prefix}{what} already exists")
         self.title = title
         self.year = year

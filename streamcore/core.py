@@ -26,12 +26,12 @@ class StreamCore:
     0
     """
 
-    def __init__(self, settings: Settings, storage: Storage, events: EventPublisher) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock = utcnow) -> None:
         self.settings = settings
-        self.storage = storage
-        self.events = events
         self.signals: Namespace = signals
-        self.movies: MovieService
+        self.events = EventPublisher(sender=self)
+        self.storage: Storage = open_storage(settings.database_url, self.events.publish)
+        self.movies = MovieService(self.storage.unit_of_work, clock=clock)
 
     @classmethod
     def open(cls, target: str | Settings | None = None, *, clock: Clock = utcnow) -> StreamCore:
@@ -40,15 +40,8 @@ class StreamCore:
         Raises ``StorageError`` (including ``SchemaOutdatedError``) and ``InvalidInputError``.
         """
         if isinstance(target, Settings):
-            settings = target
-        else:
-            settings = Settings(database_url=target) if target else Settings()
-        events = EventPublisher(sender=None)
-        storage = open_storage(settings.database_url, events.publish)
-        core = cls(settings, storage, events)
-        events.sender = core
-        core.movies = MovieService(storage.unit_of_work, clock=clock)
-        return core
+            return cls(target, clock=clock)
+        return cls(Settings(database_url=target) if target else Settings(), clock=clock)
 
     def check_health(self) -> None:
         """Raise ``StorageError`` unless the storage answers."""

@@ -6,40 +6,16 @@ backend and the CLI's ``--help`` must not pay for it.
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import Protocol
 
-from streamcore.events import Event
+from streamcore.movies.repository import MoviesUnitOfWork
 from streamcore.uow import Publish
-
-if TYPE_CHECKING:
-    from streamcore.movies.repository import MovieRepository
 
 MEMORY_URL = "memory://"
 
 
-class StorageUnitOfWork(Protocol):
-    """A backend's unit of work: every repository of every domain."""
-
-    @property
-    def movies(self) -> MovieRepository:
-        """The movies of this transaction."""
-        ...
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    def commit(self) -> None:
-        """Make the changes durable."""
-
-    def collect(self, event: Event) -> None:
-        """Queue an event for after the commit."""
+class StorageUnitOfWork(MoviesUnitOfWork, Protocol):
+    """A backend's unit of work: it satisfies the unit-of-work protocol of every domain."""
 
 
 class Storage(Protocol):
@@ -58,7 +34,7 @@ class Storage(Protocol):
 
 def open_storage(url: str, publish: Publish) -> Storage:
     """The backend for ``url``: ``memory://`` or a SQLAlchemy URL."""
-    if url == MEMORY_URL or url.startswith(MEMORY_URL):
+    if url.startswith(MEMORY_URL):
         from streamcore.storage.memory import MemoryStorage
 
         return MemoryStorage(publish)

@@ -43,7 +43,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_url() -> str:
     """A migrated PostgreSQL database, or a skip when none is configured."""
     url = os.environ.get(POSTGRES_ENV)
     if not url:
@@ -57,7 +57,7 @@ def postgres_url() -> Iterator[str]:
         conn.exec_driver_sql("CREATE SCHEMA public")
     upgrade(engine)
     engine.dispose()
-    yield url
+    return url
 
 
 def empty_postgres(url: str) -> None:

@@ -17,7 +17,16 @@ import streamcore
 PACKAGE = Path(streamcore.__file__).parent
 DOMAINS = ("movies", "auth", "subscriptions")
 FACES = ("streamcore.cli", "streamcore.commands", "streamcore.api")
-WEB_AND_SQL = ("sqlalchemy", "alembic", "typer", "click", "fastapi", "starlette", "uvicorn", "httpx")
+WEB_AND_SQL = (
+    "sqlalchemy",
+    "alembic",
+    "typer",
+    "click",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "httpx",
+)
 
 
 def _module_name(path: Path) -> str:
@@ -99,7 +108,7 @@ def test_cli_modules_import_only_typer_and_the_stdlib_at_start_up(module: str) -
 
 
 @pytest.mark.parametrize(
-    "module", [m for m in sorted(MODULES) if m.endswith(".service") or m.endswith(".models")]
+    "module", [m for m in sorted(MODULES) if m.endswith((".service", ".models"))]
 )
 def test_services_and_models_do_not_read_the_environment(module: str) -> None:
     assert "os" not in _imports(MODULES[module])

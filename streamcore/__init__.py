@@ -25,7 +25,8 @@ if TYPE_CHECKING:
         StreamcoreError,
         TooManyAttemptsError,
     )
-    from streamcore.movies.models import Movie, MovieCreate, MoviePatch, MovieQuery, Page
+    from streamcore.movies.models import Movie, MovieCreate, MoviePatch, MovieQuery
+    from streamcore.paging import Page
 
 _EXPORTS = {
     "StreamCore": "streamcore.core",
@@ -43,7 +44,7 @@ _EXPORTS = {
     "MovieCreate": "streamcore.movies.models",
     "MoviePatch": "streamcore.movies.models",
     "MovieQuery": "streamcore.movies.models",
-    "Page": "streamcore.movies.models",
+    "Page": "streamcore.paging",
 }
 
 __all__ = [

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from streamcore.commands import db, movie
+from streamcore.commands import db, movie, user
 from streamcore.commands.state import CliState
 
 EXIT_REFUSED = 1
@@ -34,7 +34,7 @@ class StreamcoreGroup(TyperGroup):
 app = typer.Typer(
     cls=StreamcoreGroup,
     name="streamcore",
-    help="Administer a streamcore back end: database, movies.",
+    help="Administer a streamcore back end: database, movies, users.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -43,6 +43,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(movie.app, name="movie")
+app.add_typer(user.app, name="user")
 
 
 @app.callback()
@@ -60,7 +61,7 @@ def main_options(
         bool, typer.Option("--json", help="Machine-readable JSON output (the REST shapes).")
     ] = False,
 ) -> None:
-    """Administer a streamcore back end: database, movies."""
+    """Administer a streamcore back end: database, movies, users."""
     state = CliState(database_url=database_url, json=json_output)
     ctx.obj = state
     ctx.call_on_close(state.close)

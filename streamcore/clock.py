@@ -11,3 +11,12 @@ Clock = Callable[[], datetime]
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+def in_utc(clock: Clock) -> Clock:
+    """``clock`` with its readings converted to UTC, whatever zone it reports in."""
+
+    def now() -> datetime:
+        return clock().astimezone(UTC)
+
+    return now

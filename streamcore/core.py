@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from blinker import Namespace
 
-from streamcore.clock import Clock, utcnow
+from streamcore.auth.passwords import Argon2Hasher, PasswordHasher
+from streamcore.auth.service import AuthService
+from streamcore.clock import Clock, in_utc, utcnow
 from streamcore.config import Settings
-from streamcore.errors import InvalidInputError
+from streamcore.errors import InvalidInputError, StorageError
 from streamcore.events import EventPublisher, signals
 from streamcore.movies.service import MovieService
 from streamcore.storage import MEMORY_URL, Storage, open_storage
@@ -26,22 +31,43 @@ class StreamCore:
     0
     """
 
-    def __init__(self, settings: Settings, *, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = utcnow,
+        hasher: PasswordHasher | None = None,
+    ) -> None:
+        clock = in_utc(clock)
         self.settings = settings
         self.signals: Namespace = signals
         self.events = EventPublisher(sender=self)
         self.storage: Storage = open_storage(settings.database_url, self.events.publish)
-        self.movies = MovieService(self.storage.unit_of_work, clock=clock)
+        uow = self.storage.unit_of_work
+        self.auth = AuthService(
+            uow,
+            hasher or Argon2Hasher(),
+            token_ttl=timedelta(seconds=settings.token_ttl),
+            clock=clock,
+        )
+        self.movies = MovieService(uow, clock=clock)
 
     @classmethod
-    def open(cls, target: str | Settings | None = None, *, clock: Clock = utcnow) -> StreamCore:
+    def open(
+        cls,
+        target: str | Settings | None = None,
+        *,
+        clock: Clock = utcnow,
+        hasher: PasswordHasher | None = None,
+    ) -> StreamCore:
         """Open the storage at ``target`` (a URL, or ``Settings``; default: the defaults).
 
+        ``clock`` and ``hasher`` replace the real clock and the argon2id hasher (tests).
         Raises ``StorageError`` (including ``SchemaOutdatedError``) and ``InvalidInputError``.
         """
-        if isinstance(target, Settings):
-            return cls(target, clock=clock)
-        return cls(Settings(database_url=target) if target else Settings(), clock=clock)
+        if not isinstance(target, Settings):
+            target = Settings(database_url=target) if target else Settings()
+        return cls(target, clock=clock, hasher=hasher)
 
     def check_health(self) -> None:
         """Raise ``StorageError`` unless the storage answers."""
@@ -70,29 +96,36 @@ def upgrade_database(settings: Settings) -> tuple[str | None, str]:
     """
     from streamcore.storage.sql.migrate import current, head_revision, upgrade
 
-    engine = _sql_engine(settings)
-    try:
+    with _sql_engine(settings) as engine:
         before = current(engine)
         upgrade(engine)
         return before, head_revision()
-    finally:
-        engine.dispose()
 
 
 def database_revision(settings: Settings) -> tuple[str | None, str]:
     """The schema revision the database is at, and the one this code needs."""
+    from streamcore.storage.sql.engine import missing_sqlite_file
     from streamcore.storage.sql.migrate import current, head_revision
 
-    engine = _sql_engine(settings)
-    try:
-        return current(engine), head_revision()
-    finally:
-        engine.dispose()
+    with _sql_engine(settings) as engine:
+        return (None if missing_sqlite_file(engine) else current(engine)), head_revision()
 
 
-def _sql_engine(settings: Settings) -> Engine:
+@contextmanager
+def _sql_engine(settings: Settings) -> Iterator[Engine]:
+    """An engine for a migration command; database failures leave as ``StorageError``."""
     if settings.database_url.startswith(MEMORY_URL):
         raise InvalidInputError.single("database_url", "memory:// has no schema to migrate")
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
     from streamcore.storage.sql.engine import make_engine
 
-    return make_engine(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        yield engine
+    except (SQLAlchemyError, CommandError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StorageError(f"cannot migrate the database: {reason}") from exc
+    finally:
+        engine.dispose()

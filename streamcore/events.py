@@ -76,7 +76,34 @@ class MovieRestored(Event):
     movie_id: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserRegistered(Event):
+    """A user was created: by sign-up or by an administrator."""
+
+    user_id: int
+    email: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserUpdated(Event):
+    """A user's fields changed (also its password, or a restore); ``changed`` names them."""
+
+    user_id: int
+    changed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserDeleted(Event):
+    """A user was soft-deleted; its tokens are revoked."""
+
+    user_id: int
+
+
 SIGNAL_OF: dict[type[Event], NamedSignal] = {
+    UserRegistered: user_registered,
+    UserUpdated: user_updated,
+    UserDeleted: user_deleted,
     MovieCreated: movie_created,
     MovieUpdated: movie_updated,
     MovieDeleted: movie_deleted,

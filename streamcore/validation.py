@@ -6,11 +6,20 @@ field and its rule, so every face and every library user sees one error hierarch
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from streamcore.errors import FieldError, InvalidInputError
+
+MAX_ID = 2**31 - 1
+"""The largest id any backend stores (PostgreSQL ``integer``); a larger one is simply unknown."""
+
+
+def is_valid_id(value: int) -> bool:
+    """Whether ``value`` could be an id at all (1..MAX_ID)."""
+    return 1 <= value <= MAX_ID
 
 
 def field_errors(exc: ValidationError) -> list[FieldError]:
@@ -59,6 +68,20 @@ class InputModel(BaseModel):
             )
         except ValidationError as exc:
             raise InvalidInputError(field_errors(exc)) from None
+
+    def changes(self) -> dict[str, object]:
+        """The fields given explicitly (a partial update), with their values, in field order."""
+        given = self.model_fields_set
+        return {name: getattr(self, name) for name in type(self).model_fields if name in given}
+
+    def reject_nulls(self, names: Iterable[str]) -> None:
+        """Raise ``InvalidInputError`` for each of ``names`` that was given as null.
+
+        Raised as our own error, not ``ValueError``, so it names the fields, not the model.
+        """
+        nulls = [n for n in names if n in self.model_fields_set and getattr(self, n) is None]
+        if nulls:
+            raise InvalidInputError([FieldError(n, "may not be null") for n in nulls])
 
 
 class OutputModel(BaseModel):

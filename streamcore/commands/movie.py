@@ -150,6 +150,8 @@ def update(
     for name in clear or []:
         if name not in CLEARABLE:
             raise InvalidInputError.single("--clear", f"must be one of {', '.join(CLEARABLE)}")
+        if name in changes:
+            raise InvalidInputError.single("--clear", f"{name} is both set and cleared")
         changes[name] = {"description": "", "genres": [], "countries": []}.get(name)
     show_record(state, state.core().movies.update(movie_id, MoviePatch.model_validate(changes)))
 
@@ -181,4 +183,5 @@ def import_file(
 
     state = state_of(ctx)
     ids = state.core().movies.import_movies(read_rows(file))
-    show_message(state, f"Imported {len(ids)} movies.", {"imported": len(ids)})
+    noun = "movie" if len(ids) == 1 else "movies"
+    show_message(state, f"Imported {len(ids)} {noun}.", {"imported": len(ids)})

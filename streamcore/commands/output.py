@@ -45,13 +45,17 @@ def show_page(state: CliState, page: BaseModel, columns: Sequence[str]) -> None:
 
     items: list[dict[str, Any]] = data["items"]
     table = Table(*columns, show_lines=False)
+    for column in table.columns:
+        column.overflow = "fold"
     for item in items:
         table.add_row(*(_cell(item.get(c)) for c in columns))
     console = _console()
     console.print(table)
-    first = data["offset"] + 1 if items else data["offset"]
-    last = data["offset"] + len(items)
-    console.print(f"{first}-{last} of {data['total']}", highlight=False)
+    if items:
+        first, last = data["offset"] + 1, data["offset"] + len(items)
+        console.print(f"{first}-{last} of {data['total']}", highlight=False)
+    else:
+        console.print(f"none shown of {data['total']}", highlight=False)
 
 
 def show_message(state: CliState, text: str, data: object | None = None) -> None:

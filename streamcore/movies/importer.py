@@ -10,6 +10,7 @@ import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from streamcore.errors import FieldError, InvalidInputError
 
@@ -24,26 +25,40 @@ def read_rows(path: Path) -> Iterator[Row]:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise InvalidInputError.single("file", f"must end in {' or '.join(FORMATS)}")
+    name = repr(str(path))  # quoted: a name with a newline still makes one line of error
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             yield from (_csv_rows(handle) if suffix == ".csv" else _jsonl_rows(handle))
     except FileNotFoundError:
-        raise InvalidInputError.single("file", f"{path} does not exist") from None
+        raise InvalidInputError.single("file", f"{name} does not exist") from None
     except UnicodeDecodeError:
-        raise InvalidInputError.single("file", f"{path} is not UTF-8 text") from None
+        raise InvalidInputError.single("file", f"{name} is not UTF-8 text") from None
+    except OSError as exc:
+        raise InvalidInputError.single("file", f"{name} cannot be read: {exc.strerror}") from None
 
 
 def _csv_rows(lines: Iterator[str]) -> Iterator[Row]:
     reader = csv.reader(lines)
-    header = next(reader, None)
+    header = _next_record(reader, 1)
     if not header:
         raise InvalidInputError.single("file", "line 1: a CSV file needs a header row")
     names = [name.strip() for name in header]
     start = reader.line_num + 1
-    for cells in reader:
+    while (cells := _next_record(reader, start)) is not None:
         if any(cell.strip() for cell in cells):
             yield start, _csv_row(start, names, cells)
         start = reader.line_num + 1
+
+
+def _next_record(reader: Any, line: int) -> list[str] | None:
+    """The next CSV record; a malformed one is an error naming the line it starts on."""
+    try:
+        record: list[str] | None = next(reader, None)
+    except csv.Error as exc:
+        raise InvalidInputError(
+            [FieldError("", f"is not valid CSV ({exc})")], prefix=f"line {line}: "
+        ) from None
+    return record
 
 
 def _csv_row(line: int, names: list[str], cells: list[str]) -> dict[str, object]:

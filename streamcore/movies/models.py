@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from streamcore.errors import FieldError, InvalidInputError
 from streamcore.iso import COUNTRY_CODES
+from streamcore.paging import PageQuery, Trashed
 from streamcore.validation import InputModel, OutputModel
 
 FIRST_FILM_YEAR = 1888
 YEARS_AHEAD = 5
 MAX_GENRES = 10
 MAX_COUNTRIES = 20
+MAX_GENRE_LENGTH = 50
 _SLUG = re.compile(r"[a-z0-9-]+")
 
 
@@ -35,6 +36,8 @@ def _normalize_genres(values: list[str]) -> list[str]:
     for genre in genres:
         if not _SLUG.fullmatch(genre):
             raise ValueError(f"{genre!r} is not a slug of a-z, 0-9 and '-'")
+        if len(genre) > MAX_GENRE_LENGTH:
+            raise ValueError(f"a genre has at most {MAX_GENRE_LENGTH} characters")
     if len(genres) > MAX_GENRES:
         raise ValueError(f"at most {MAX_GENRES} genres")
     return genres
@@ -75,10 +78,14 @@ Countries = Annotated[list[str], AfterValidator(_normalize_countries)]
 MediaPath = Annotated[
     str, StringConstraints(strip_whitespace=True), AfterValidator(_check_media_path)
 ]
-Genre = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1)]
+Genre = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, min_length=1, max_length=MAX_GENRE_LENGTH
+    ),
+]
 Country = Annotated[str, AfterValidator(_normalize_country)]
 
-Trashed = Literal["without", "with", "only"]
 SortKey = Literal["id", "-id", "title", "-title", "year", "-year", "created_at", "-created_at"]
 
 
@@ -94,7 +101,7 @@ class MovieCreate(InputModel):
     media_path: MediaPath | None = None
 
 
-NOT_NULL_FIELDS = frozenset({"title", "description", "year", "genres", "countries"})
+NOT_NULL_FIELDS = ("title", "description", "year", "genres", "countries")
 
 
 class MoviePatch(InputModel):
@@ -110,30 +117,19 @@ class MoviePatch(InputModel):
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> MoviePatch:
-        nulls = [
-            n for n in sorted(NOT_NULL_FIELDS & self.model_fields_set) if getattr(self, n) is None
-        ]
-        if nulls:
-            # Raised as our own error (not ValueError) so that it names the fields, not the model.
-            raise InvalidInputError([FieldError(n, "may not be null") for n in nulls])
+        self.reject_nulls(NOT_NULL_FIELDS)
         return self
 
-    def changes(self) -> dict[str, object]:
-        """The fields that were given, with their new values."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
-
-class MovieQuery(InputModel):
+class MovieQuery(PageQuery):
     """Filters, sort and page of a catalogue listing."""
 
     q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     genre: Genre | None = None
-    year: int | None = None
+    year: Annotated[int, Field(ge=0, le=9999)] | None = None
     country: Country | None = None
     trashed: Trashed = "without"
     sort: SortKey = "id"
-    limit: Annotated[int, Field(ge=1, le=100)] = 20
-    offset: Annotated[int, Field(ge=0)] = 0
 
 
 class Movie(OutputModel):
@@ -155,15 +151,3 @@ class Movie(OutputModel):
     def is_deleted(self) -> bool:
         """True once soft-deleted."""
         return self.deleted_at is not None
-
-
-T = TypeVar("T", bound=OutputModel)
-
-
-class Page(OutputModel, Generic[T]):
-    """One page of a listing: ``total`` counts every match, not just ``items``."""
-
-    items: tuple[T, ...]
-    total: int
-    limit: int
-    offset: int

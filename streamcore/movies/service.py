@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from streamcore.auth.permissions import Permission, Principal, require
 from streamcore.clock import Clock, utcnow
-from streamcore.errors import InvalidInputError
+from streamcore.errors import InvalidInputError, StreamcoreError
 from streamcore.events import MovieCreated, MovieDeleted, MovieRestored, MovieUpdated
 from streamcore.movies.errors import DuplicateMovieError, MovieNotFoundError
-from streamcore.movies.models import Movie, MovieCreate, MoviePatch, MovieQuery, Page
+from streamcore.movies.models import Movie, MovieCreate, MoviePatch, MovieQuery
 from streamcore.movies.repository import MoviesUnitOfWork, TitleYear, title_key
+from streamcore.paging import Page
 from streamcore.uow import UnitOfWorkFactory
+from streamcore.validation import is_valid_id
 
 IMPORT_CHECK_CHUNK = 500
 """How many (title, year) keys one uniqueness query of an import asks about."""
@@ -24,8 +27,9 @@ class MovieService:
         self._uow = uow
         self._clock = clock
 
-    def create(self, data: MovieCreate) -> Movie:
+    def create(self, data: MovieCreate, *, actor: Principal | None = None) -> Movie:
         """Add a movie. Raises ``DuplicateMovieError`` (a ``ConflictError``)."""
+        require(actor, Permission.WRITE_MOVIES)
         with self._uow() as uow:
             _ensure_unique(uow, data.title, data.year)
             movie = uow.movies.add(data, self._clock())
@@ -33,27 +37,35 @@ class MovieService:
             uow.commit()
         return movie
 
-    def get(self, movie_id: int, *, include_deleted: bool = False) -> Movie:
+    def get(
+        self, movie_id: int, *, include_deleted: bool = False, actor: Principal | None = None
+    ) -> Movie:
         """One movie. Raises ``MovieNotFoundError`` (deleted ones too, unless asked for)."""
+        require(
+            actor, Permission.READ_DELETED_MOVIES if include_deleted else Permission.READ_MOVIES
+        )
         with self._uow(readonly=True) as uow:
             return _load(uow, movie_id, include_deleted=include_deleted)
 
-    def replace(self, movie_id: int, data: MovieCreate) -> Movie:
+    def replace(self, movie_id: int, data: MovieCreate, *, actor: Principal | None = None) -> Movie:
         """Full update: every field takes the value in ``data`` (or its default).
 
         Raises ``MovieNotFoundError``, ``DuplicateMovieError``.
         """
+        require(actor, Permission.WRITE_MOVIES)
         return self._change(movie_id, data.model_dump())
 
-    def update(self, movie_id: int, patch: MoviePatch) -> Movie:
+    def update(self, movie_id: int, patch: MoviePatch, *, actor: Principal | None = None) -> Movie:
         """Partial update: only the fields given in ``patch`` change.
 
         Raises ``MovieNotFoundError``, ``DuplicateMovieError``.
         """
+        require(actor, Permission.WRITE_MOVIES)
         return self._change(movie_id, patch.changes())
 
-    def delete(self, movie_id: int) -> None:
+    def delete(self, movie_id: int, *, actor: Principal | None = None) -> None:
         """Soft-delete a movie. Raises ``MovieNotFoundError`` (also if already deleted)."""
+        require(actor, Permission.WRITE_MOVIES)
         with self._uow() as uow:
             movie = _load(uow, movie_id)
             now = self._clock()
@@ -61,12 +73,13 @@ class MovieService:
             uow.collect(MovieDeleted(occurred_at=now, movie_id=movie_id))
             uow.commit()
 
-    def restore(self, movie_id: int) -> Movie:
+    def restore(self, movie_id: int, *, actor: Principal | None = None) -> Movie:
         """Undo a soft delete; a movie that is not deleted is returned as it is.
 
         Raises ``MovieNotFoundError``, ``DuplicateMovieError`` (an active movie now holds its
         title and year).
         """
+        require(actor, Permission.WRITE_MOVIES)
         with self._uow() as uow:
             movie = _load(uow, movie_id, include_deleted=True)
             if movie.deleted_at is None:
@@ -79,22 +92,32 @@ class MovieService:
             uow.commit()
         return restored
 
-    def list(self, query: MovieQuery | None = None) -> Page[Movie]:
+    def list(
+        self, query: MovieQuery | None = None, *, actor: Principal | None = None
+    ) -> Page[Movie]:
         """One page of the catalogue with the filters, sort and page of ``query``."""
         query = query or MovieQuery()
+        deleted = query.trashed != "without"
+        require(actor, Permission.READ_DELETED_MOVIES if deleted else Permission.READ_MOVIES)
         with self._uow(readonly=True) as uow:
             items, total = uow.movies.list(query)
         return Page[Movie](items=tuple(items), total=total, limit=query.limit, offset=query.offset)
 
-    def import_movies(self, rows: Iterable[tuple[int, Mapping[str, object]]]) -> tuple[int, ...]:
+    def import_movies(
+        self, rows: Iterable[tuple[int, Mapping[str, object]]], *, actor: Principal | None = None
+    ) -> tuple[int, ...]:
         """Add every row or none; return the new ids in row order.
 
         ``rows`` pairs each row with its line in the source file, so that the error for the
         first bad row names that line. Raises ``InvalidInputError``, ``DuplicateMovieError``.
         """
-        lines, movies = _validate_rows(rows)
+        require(actor, Permission.WRITE_MOVIES)
+        lines, movies, bad_row = _validate_rows(rows)
         with self._uow() as uow:
+            # Rows before the first invalid one may clash with storage: that line comes first.
             _ensure_unique_rows(uow, lines, movies)
+            if bad_row is not None:
+                raise bad_row
             now = self._clock()
             ids = uow.movies.add_many(movies, now)
             for movie_id, data in zip(ids, movies, strict=True):
@@ -121,7 +144,7 @@ class MovieService:
 
 
 def _load(uow: MoviesUnitOfWork, movie_id: int, *, include_deleted: bool = False) -> Movie:
-    movie = uow.movies.get(movie_id)
+    movie = uow.movies.get(movie_id) if is_valid_id(movie_id) else None
     if movie is None or (movie.deleted_at is not None and not include_deleted):
         raise MovieNotFoundError(movie_id)
     return movie
@@ -151,25 +174,30 @@ def _created(movie_id: int, data: MovieCreate, now: datetime) -> MovieCreated:
 
 def _validate_rows(
     rows: Iterable[tuple[int, Mapping[str, object]]],
-) -> tuple[list[int], list[MovieCreate]]:
-    """Validate every row, stopping at the first bad one; duplicates within the file too."""
+) -> tuple[list[int], list[MovieCreate], StreamcoreError | None]:
+    """Validate rows up to the first bad one (invalid, or a repeat within the file).
+
+    Returns the lines and models of the good rows before it, and the error for it, if any.
+    """
     lines: list[int] = []
     movies: list[MovieCreate] = []
     seen: dict[TitleYear, int] = {}
-    for line, raw in rows:
-        try:
-            data = MovieCreate.model_validate(raw)
-        except InvalidInputError as exc:
-            raise InvalidInputError(exc.errors, prefix=f"line {line}: ") from None
-        key = (title_key(data.title), data.year)
-        if key in seen:
-            raise DuplicateMovieError(
-                data.title, data.year, where=f"line {line} (same as line {seen[key]})"
-            )
-        seen[key] = line
-        lines.append(line)
-        movies.append(data)
-    return lines, movies
+    try:
+        for line, raw in rows:
+            try:
+                data = MovieCreate.model_validate(raw)
+            except InvalidInputError as exc:
+                return lines, movies, InvalidInputError(exc.errors, prefix=f"line {line}: ")
+            key = (title_key(data.title), data.year)
+            if key in seen:
+                where = f"line {line} (same as line {seen[key]})"
+                return lines, movies, DuplicateMovieError(data.title, data.year, where=where)
+            seen[key] = line
+            lines.append(line)
+            movies.append(data)
+    except InvalidInputError as exc:  # the file itself is unreadable at some line
+        return lines, movies, exc
+    return lines, movies, None
 
 
 def _ensure_unique_rows(uow: MoviesUnitOfWork, lines: list[int], movies: list[MovieCreate]) -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from streamcore.auth.repository import AuthUnitOfWork
 from streamcore.movies.repository import MoviesUnitOfWork
 from streamcore.uow import Publish
 
 MEMORY_URL = "memory://"
 
 
-class StorageUnitOfWork(MoviesUnitOfWork, Protocol):
+class StorageUnitOfWork(MoviesUnitOfWork, AuthUnitOfWork, Protocol):
     """A backend's unit of work: it satisfies the unit-of-work protocol of every domain."""
 
 

@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
+from streamcore.auth.repository import (
+    AuthTables,
+    InMemoryLoginAttemptRepository,
+    InMemoryTokenRepository,
+    InMemoryUserRepository,
+)
 from streamcore.errors import StorageError
 from streamcore.movies.repository import InMemoryMovieRepository, MovieTable
 from streamcore.uow import EventCollector, Publish
@@ -22,10 +28,11 @@ class Tables:
     """Every in-memory table of every domain."""
 
     movies: MovieTable = field(default_factory=MovieTable)
+    auth: AuthTables = field(default_factory=AuthTables)
 
     def clone(self) -> Tables:
         """Copies whose changes do not touch these tables."""
-        return Tables(movies=self.movies.clone())
+        return Tables(movies=self.movies.clone(), auth=self.auth.clone())
 
 
 class MemoryStorage:
@@ -70,6 +77,9 @@ class MemoryUnitOfWork(EventCollector):
             self._storage.write_lock.acquire()
             tables = self._working = self._storage.tables.clone()
         self.movies = InMemoryMovieRepository(tables.movies)
+        self.users = InMemoryUserRepository(tables.auth)
+        self.tokens = InMemoryTokenRepository(tables.auth)
+        self.login_attempts = InMemoryLoginAttemptRepository(tables.auth)
         return self
 
     def __exit__(

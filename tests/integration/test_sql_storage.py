@@ -11,13 +11,20 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from streamcore import ConflictError, MovieCreate, StreamCore
 from streamcore.errors import InvalidInputError, SchemaOutdatedError, StorageError
 from streamcore.movies.errors import DuplicateMovieError
 from streamcore.storage.sql.engine import make_engine
-from streamcore.storage.sql.migrate import current, downgrade, head_revision, upgrade
-from streamcore.storage.sql.schema import SCHEMA_REVISION, metadata
+from streamcore.storage.sql.migrate import (
+    alembic_config,
+    current,
+    downgrade,
+    head_revision,
+    upgrade,
+)
+from streamcore.storage.sql.schema import REVISIONS, SCHEMA_REVISION, metadata
 from streamcore.storage.sql.storage import SqlStorage
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -35,8 +42,21 @@ def sql_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
     return url
 
 
-def test_the_schema_revision_constant_is_alembics_head() -> None:
-    assert head_revision() == SCHEMA_REVISION
+def test_the_revision_constants_are_alembics_history() -> None:
+    script = ScriptDirectory.from_config(alembic_config())
+    history = [rev.revision for rev in reversed(list(script.walk_revisions()))]
+    assert tuple(history) == REVISIONS
+    assert head_revision() == SCHEMA_REVISION == REVISIONS[-1]
+
+
+def test_a_database_newer_than_the_code_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        conn.execute("INSERT INTO alembic_version VALUES ('9999_future')")
+    with pytest.raises(SchemaOutdatedError, match="newer than this streamcore") as error:
+        StreamCore.open(f"sqlite:///{path}")
+    assert "db upgrade" not in str(error.value)
 
 
 def test_the_migrated_schema_equals_the_tables_the_code_uses(sql_url: str) -> None:
@@ -67,13 +87,17 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_url: str) -> None:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
-def test_an_existing_database_that_is_behind_names_db_upgrade(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
-        conn.execute("INSERT INTO alembic_version VALUES ('0000_older')")
+def test_an_existing_database_that_is_behind_names_db_upgrade(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    upgrade(engine, REVISIONS[0])
+    engine.dispose()
     with pytest.raises(SchemaOutdatedError, match="streamcore db upgrade"):
-        StreamCore.open(f"sqlite:///{path}")
+        StreamCore.open(sqlite_url)
+    engine = make_engine(sqlite_url)
+    upgrade(engine)  # what the message says to run
+    engine.dispose()
+    with StreamCore.open(sqlite_url) as core:
+        assert core.movies.list().total == 0
 
 
 def test_a_foreign_unversioned_database_is_not_migrated_behind_its_back(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,6 +30,14 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     return engine
+
+
+def missing_sqlite_file(engine: Engine) -> bool:
+    """Whether ``engine`` is SQLite on a file that does not exist yet (connecting creates it)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return False
+    return not database.startswith("file:") and not Path(database).exists()
 
 
 def _configure_sqlite(engine: Engine) -> None:

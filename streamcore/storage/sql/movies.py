@@ -15,6 +15,7 @@ from streamcore.movies.errors import DuplicateMovieError
 from streamcore.movies.models import Movie, MovieCreate, MovieQuery
 from streamcore.movies.repository import TitleYear, title_key
 from streamcore.storage.sql.schema import movie_countries, movie_genres, movies
+from streamcore.storage.sql.text import contains
 
 _SORT_COLUMNS = {
     "id": movies.c.id,
@@ -22,7 +23,6 @@ _SORT_COLUMNS = {
     "year": movies.c.year,
     "created_at": movies.c.created_at,
 }
-_LIKE_ESCAPE = "\\"
 
 
 class SqlMovieRepository:
@@ -141,8 +141,7 @@ def _conditions(query: MovieQuery) -> list[sa.ColumnElement[bool]]:
     elif query.trashed == "only":
         conditions.append(movies.c.deleted_at.is_not(None))
     if query.q:
-        pattern = "%" + _escape_like(title_key(query.q)) + "%"
-        conditions.append(movies.c.title_key.like(pattern, escape=_LIKE_ESCAPE))
+        conditions.append(contains(movies.c.title_key, title_key(query.q)))
     if query.year is not None:
         conditions.append(movies.c.year == query.year)
     if query.genre is not None:
@@ -160,12 +159,6 @@ def _conditions(query: MovieQuery) -> list[sa.ColumnElement[bool]]:
             )
         )
     return conditions
-
-
-def _escape_like(text: str) -> str:
-    for char in (_LIKE_ESCAPE, "%", "_"):
-        text = text.replace(char, _LIKE_ESCAPE + char)
-    return text
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """Tables and column types of the SQL backend; Alembic migrations create them.
 
-``SCHEMA_REVISION`` names the newest migration; a test keeps it equal to Alembic's head so that
+``REVISIONS`` lists the migrations shipped (a test keeps it equal to Alembic's history), so that
 opening a database checks its schema without importing Alembic.
 """
 
@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_REVISION = "0001_movies"
+REVISIONS = ("0001_movies", "0002_auth")
+"""Every migration shipped, oldest first; a test keeps this equal to Alembic's history."""
+SCHEMA_REVISION = REVISIONS[-1]
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -94,3 +96,41 @@ movie_countries = sa.Table(
 sa.Index(
     "ix_movie_countries_country_movie_id", movie_countries.c.country, movie_countries.c.movie_id
 )
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    sa.Column("notify_new_movies", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("deleted_at", UTCDateTime, nullable=True),
+    # Emails are stored lower-cased, so a plain unique constraint is case-insensitive.
+    sa.UniqueConstraint("email", name="uq_users_email"),
+)
+
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+sa.Index("ix_tokens_user_id", tokens.c.user_id)
+sa.Index("ix_tokens_expires_at", tokens.c.expires_at)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("failed_at", UTCDateTime, nullable=False),
+)
+sa.Index("ix_login_failures_email_failed_at", login_failures.c.email, login_failures.c.failed_at)
+sa.Index("ix_login_failures_failed_at", login_failures.c.failed_at)

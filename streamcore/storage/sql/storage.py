@@ -10,9 +10,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from streamcore.errors import SchemaOutdatedError, StorageError, StreamcoreError
+from streamcore.storage.sql.auth import (
+    SqlLoginAttemptRepository,
+    SqlTokenRepository,
+    SqlUserRepository,
+)
 from streamcore.storage.sql.engine import WRITE_OPTION, make_engine
 from streamcore.storage.sql.movies import SqlMovieRepository
-from streamcore.storage.sql.schema import SCHEMA_REVISION
+from streamcore.storage.sql.schema import REVISIONS, SCHEMA_REVISION
 from streamcore.uow import EventCollector, Publish
 
 UPGRADE_HINT = "run `streamcore db upgrade`"
@@ -71,6 +76,9 @@ class SqlUnitOfWork(EventCollector):
             raise _storage_error(exc) from exc
         self._conn = conn
         self.movies = SqlMovieRepository(conn)
+        self.users = SqlUserRepository(conn)
+        self.tokens = SqlTokenRepository(conn)
+        self.login_attempts = SqlLoginAttemptRepository(conn)
         return self
 
     def __exit__(
@@ -133,6 +141,11 @@ def ensure_schema(engine: Engine) -> None:
 
         upgrade(engine)
         return
+    if revision is not None and revision not in REVISIONS:
+        raise SchemaOutdatedError(
+            f"the database is at revision {revision}, newer than this streamcore knows "
+            f"(it needs {SCHEMA_REVISION}): install a newer streamcore"
+        )
     found = "has no streamcore schema" if revision is None else f"is at revision {revision}"
     raise SchemaOutdatedError(
         f"the database {found}; this streamcore needs {SCHEMA_REVISION}: {UPGRADE_HINT}"

@@ -1,0 +1,1 @@
+"""Users, passwords, bearer tokens, login lockout, and the one permission table."""

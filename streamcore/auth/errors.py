@@ -1,0 +1,33 @@
+"""Errors of the auth domain: leaves of the categories in ``streamcore.errors``."""
+
+from __future__ import annotations
+
+from streamcore.errors import ConflictError, NotAuthenticatedError, NotFoundError
+
+
+class UserNotFoundError(NotFoundError):
+    """No user with that id or email (or it is deleted and deleted ones were not asked for)."""
+
+    def __init__(self, user: int | str) -> None:
+        super().__init__(f"user {user} not found")
+
+
+class DuplicateEmailError(ConflictError):
+    """Another user already has this email address."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"a user with email {email} already exists")
+
+
+class InvalidCredentialsError(NotAuthenticatedError):
+    """Wrong email or password; deliberately does not say which."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid email or password")
+
+
+class InvalidTokenError(NotAuthenticatedError):
+    """The bearer token is unknown, expired or revoked."""
+
+    def __init__(self) -> None:
+        super().__init__("the bearer token is invalid, expired or revoked")

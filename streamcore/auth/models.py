@@ -1,0 +1,162 @@
+"""User models: validated inputs, immutable outputs, the principal (SPEC §3.1).
+
+No model returned by the core holds a password or a hash; password inputs are ``SecretStr`` so
+that no repr, log line or error message can show them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, SecretStr, StringConstraints, model_validator
+
+from streamcore.auth.permissions import Principal, Role
+from streamcore.errors import FieldError, InvalidInputError
+from streamcore.paging import PageQuery, Trashed
+from streamcore.validation import InputModel, OutputModel
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def normalize_email(value: str) -> str:
+    """The stored form of an email: stripped and lower-cased."""
+    return value.strip().lower()
+
+
+def _check_email(value: str) -> str:
+    email = normalize_email(value)
+    if len(email) > 254 or not _EMAIL.fullmatch(email):
+        raise ValueError("must be an email address like name@example.org")
+    return email
+
+
+def _check_password(value: SecretStr) -> SecretStr:
+    # The messages never echo the password.
+    length = len(value.get_secret_value())
+    if not MIN_PASSWORD <= length <= MAX_PASSWORD:
+        raise ValueError(f"must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_check_email)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Password = Annotated[SecretStr, AfterValidator(_check_password)]
+
+
+def _not_the_email(email: str | None, password: SecretStr | None) -> None:
+    if email and password and password.get_secret_value().strip().lower() == email:
+        raise InvalidInputError([FieldError("password", "must not be the email address")])
+
+
+class Registration(InputModel):
+    """Self-service sign-up: always a subscriber."""
+
+    email: Email
+    password: Password
+    name: Name
+
+    @model_validator(mode="after")
+    def _password_is_not_email(self) -> Registration:
+        _not_the_email(self.email, self.password)
+        return self
+
+
+class UserCreate(InputModel):
+    """A user made by an administrator, with any role."""
+
+    email: Email
+    password: Password
+    name: Name
+    role: Role = Role.SUBSCRIBER
+    is_active: bool = True
+    notify_new_movies: bool = True
+
+    @model_validator(mode="after")
+    def _password_is_not_email(self) -> UserCreate:
+        _not_the_email(self.email, self.password)
+        return self
+
+
+class UserPatch(InputModel):
+    """An administrator's partial update of a user."""
+
+    name: Name | None = None
+    role: Role | None = None
+    is_active: bool | None = None
+    notify_new_movies: bool | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> UserPatch:
+        self.reject_nulls(type(self).model_fields)
+        return self
+
+
+class ProfilePatch(InputModel):
+    """What users may change about themselves: not role, not is_active."""
+
+    name: Name | None = None
+    password: Password | None = None
+    notify_new_movies: bool | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> ProfilePatch:
+        self.reject_nulls(type(self).model_fields)
+        return self
+
+    def password_value(self) -> str | None:
+        """The new password in clear, for hashing; ``None`` if not changing it."""
+        return None if self.password is None else self.password.get_secret_value()
+
+
+class PasswordChange(InputModel):
+    """A new password (set by an administrator or the user)."""
+
+    password: Password
+
+
+class Credentials(InputModel):
+    """Email and password of a login. Lengths are not checked here: a wrong one just fails."""
+
+    email: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254)]
+    password: Annotated[SecretStr, Field(max_length=MAX_PASSWORD)]
+
+
+class UserQuery(PageQuery):
+    """Filters and page of a user listing (sorted by id)."""
+
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
+    role: Role | None = None
+    is_active: bool | None = None
+    trashed: Trashed = "without"
+
+
+class User(OutputModel):
+    """A user as the core returns it: never a password or a hash."""
+
+    id: int
+    email: str
+    name: str
+    role: Role
+    is_active: bool
+    notify_new_movies: bool
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+    @property
+    def principal(self) -> Principal:
+        """This user as a caller of the services."""
+        return Principal(user_id=self.id, role=self.role)
+
+
+class LoginResult(OutputModel):
+    """A new bearer token and whose it is; ``access_token`` is shown once, stored as a digest."""
+
+    access_token: str = Field(repr=False)
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a scheme name, not a secret
+    expires_at: datetime
+    user: User

@@ -1,0 +1,143 @@
+"""``streamcore user``: accounts. Passwords come from a hidden prompt or stdin, never argv."""
+
+import sys
+from typing import Annotated
+
+import typer
+
+from streamcore.commands.output import show_message, show_page, show_record
+from streamcore.commands.state import state_of
+
+app = typer.Typer(help="Users: add, list, change, delete, passwords.", no_args_is_help=True)
+
+LIST_COLUMNS = ("id", "email", "name", "role", "is_active", "notify_new_movies", "deleted_at")
+ROLES = "admin, editor or subscriber"
+
+UserRef = Annotated[str, typer.Argument(metavar="USER", help="The user's id or email.")]
+PasswordStdin = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="Read the password from the first line of stdin."),
+]
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="Unique, any case.")],
+    name: Annotated[str, typer.Option("--name", help="1..100 characters.")],
+    role: Annotated[str, typer.Option("--role", help=f"{ROLES}.")] = "subscriber",
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Add a user with any role; the password is prompted for (hidden, twice)."""
+    from streamcore.auth.models import UserCreate
+
+    state = state_of(ctx)
+    password = _read_password(password_stdin)
+    data = UserCreate.model_validate(
+        {"email": email, "name": name, "role": role, "password": password}
+    )
+    show_record(state, state.core().auth.create_user(data))
+
+
+@app.command("list")
+def list_users(
+    ctx: typer.Context,
+    q: Annotated[str | None, typer.Option("--q", help="Text in the email or name.")] = None,
+    role: Annotated[str | None, typer.Option("--role", help=f"Only this role: {ROLES}.")] = None,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Only active / inactive users.")
+    ] = None,
+    trashed: Annotated[
+        str, typer.Option("--trashed", help="without | with | only deleted users.")
+    ] = "without",
+    limit: Annotated[int, typer.Option("--limit", help="1..100.")] = 20,
+    offset: Annotated[int, typer.Option("--offset", help=">= 0.")] = 0,
+) -> None:
+    """List users, filtered and paged (by id)."""
+    from streamcore.auth.models import UserQuery
+
+    state = state_of(ctx)
+    given = {"q": q, "role": role, "is_active": active}
+    query = UserQuery.model_validate(
+        {k: v for k, v in given.items() if v is not None}
+        | {"trashed": trashed, "limit": limit, "offset": offset}
+    )
+    show_page(state, state.core().auth.list_users(query), LIST_COLUMNS)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    user: UserRef,
+    include_deleted: Annotated[
+        bool, typer.Option("--include-deleted", help="Show the user even if it is deleted.")
+    ] = False,
+) -> None:
+    """Show one user."""
+    state = state_of(ctx)
+    show_record(state, state.core().auth.find_user(user, include_deleted=include_deleted))
+
+
+@app.command()
+def update(
+    ctx: typer.Context,
+    user: UserRef,
+    name: Annotated[str | None, typer.Option("--name", help="1..100 characters.")] = None,
+    role: Annotated[str | None, typer.Option("--role", help=f"{ROLES}.")] = None,
+    active: Annotated[
+        bool | None,
+        typer.Option("--active/--inactive", help="Allow or stop logins (stopping revokes tokens)."),
+    ] = None,
+    notify: Annotated[
+        bool | None,
+        typer.Option("--notify/--no-notify", help="E-mail the user about new movies, or not."),
+    ] = None,
+) -> None:
+    """Change the given fields of a user; the others stay as they are."""
+    from streamcore.auth.models import UserPatch
+
+    state = state_of(ctx)
+    core = state.core()
+    target = core.auth.find_user(user)
+    given = {"name": name, "role": role, "is_active": active, "notify_new_movies": notify}
+    patch = UserPatch.model_validate({k: v for k, v in given.items() if v is not None})
+    show_record(state, core.auth.update_user(target.id, patch))
+
+
+@app.command()
+def delete(ctx: typer.Context, user: UserRef) -> None:
+    """Soft-delete a user: no more logins, tokens revoked (it can be restored)."""
+    state = state_of(ctx)
+    core = state.core()
+    target = core.auth.find_user(user)
+    core.auth.delete_user(target.id)
+    show_message(state, f"Deleted user {target.id} ({target.email}).")
+
+
+@app.command()
+def restore(ctx: typer.Context, user: UserRef) -> None:
+    """Restore a soft-deleted user."""
+    state = state_of(ctx)
+    core = state.core()
+    target = core.auth.find_user(user, include_deleted=True)
+    show_record(state, core.auth.restore_user(target.id))
+
+
+@app.command("set-password")
+def set_password(ctx: typer.Context, user: UserRef, password_stdin: PasswordStdin = False) -> None:
+    """Set a user's password (prompted, hidden, twice); revokes the user's tokens."""
+    from streamcore.auth.models import PasswordChange
+
+    state = state_of(ctx)
+    core = state.core()
+    target = core.auth.find_user(user)
+    change = PasswordChange.model_validate({"password": _read_password(password_stdin)})
+    core.auth.set_password(target.id, change)
+    show_message(state, f"Password of user {target.id} ({target.email}) changed.")

@@ -96,7 +96,7 @@ def upgrade_database(settings: Settings) -> tuple[str | None, str]:
     """
     from streamcore.storage.sql.migrate import current, head_revision, upgrade
 
-    with _sql_engine(settings) as engine:
+    with _sql_engine(settings, "migrate") as engine:
         before = current(engine)
         upgrade(engine)
         return before, head_revision()
@@ -107,12 +107,12 @@ def database_revision(settings: Settings) -> tuple[str | None, str]:
     from streamcore.storage.sql.engine import missing_sqlite_file
     from streamcore.storage.sql.migrate import current, head_revision
 
-    with _sql_engine(settings) as engine:
+    with _sql_engine(settings, "read") as engine:
         return (None if missing_sqlite_file(engine) else current(engine)), head_revision()
 
 
 @contextmanager
-def _sql_engine(settings: Settings) -> Iterator[Engine]:
+def _sql_engine(settings: Settings, verb: str) -> Iterator[Engine]:
     """An engine for a migration command; database failures leave as ``StorageError``."""
     if settings.database_url.startswith(MEMORY_URL):
         raise InvalidInputError.single("database_url", "memory:// has no schema to migrate")
@@ -126,6 +126,6 @@ def _sql_engine(settings: Settings) -> Iterator[Engine]:
         yield engine
     except (SQLAlchemyError, CommandError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise StorageError(f"cannot migrate the database: {reason}") from exc
+        raise StorageError(f"cannot {verb} the database: {reason}") from exc
     finally:
         engine.dispose()

@@ -21,11 +21,14 @@ Year = Annotated[int | None, typer.Option("--year", help="1888 .. this year + 5.
 Description = Annotated[str | None, typer.Option("--description", help="Up to 5000 characters.")]
 Duration = Annotated[int | None, typer.Option("--duration", help="Minutes, 1..1000.")]
 Genres = Annotated[
-    list[str] | None, typer.Option("--genre", help="A genre slug; repeat for more (max 10).")
+    list[str] | None,
+    typer.Option("--genre", metavar="GENRE", help="A genre slug; repeat for more (max 10)."),
 ]
 Countries = Annotated[
     list[str] | None,
-    typer.Option("--country", help="ISO 3166-1 alpha-2 code; repeat for more (max 20)."),
+    typer.Option(
+        "--country", metavar="CC", help="ISO 3166-1 alpha-2 code; repeat for more (max 20)."
+    ),
 ]
 Media = Annotated[
     str | None, typer.Option("--media", help="Media file path, relative to the media root.")

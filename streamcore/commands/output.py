@@ -31,7 +31,7 @@ def show_record(state: CliState, record: BaseModel) -> None:
     table.add_column(style="bold")
     table.add_column()
     for name, value in data.items():
-        table.add_row(name, _cell(value))
+        table.add_row(name, _cell(value))  # Text, not markup: stored "[b]" stays "[b]"
     _console().print(table)
 
 
@@ -67,12 +67,14 @@ def show_message(state: CliState, text: str, data: object | None = None) -> None
     typer.echo(text)
 
 
-def _cell(value: object) -> str:
+def _cell(value: object) -> Any:
+    from rich.text import Text
+
     if value is None:
-        return "-"
+        return Text("-")
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+        return Text(", ".join(str(v) for v in value))
+    return Text(str(value))
 
 
 def _console() -> Any:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from streamcore.errors import FieldError, InvalidInputError
+from streamcore.movies.models import MovieCreate
 
 LIST_FIELDS = frozenset({"genres", "countries"})
 FORMATS = (".csv", ".jsonl")
@@ -43,6 +44,12 @@ def _csv_rows(lines: Iterator[str]) -> Iterator[Row]:
     if not header:
         raise InvalidInputError.single("file", "line 1: a CSV file needs a header row")
     names = [name.strip() for name in header]
+    unknown = [name for name in names if name not in MovieCreate.model_fields]
+    if unknown:
+        known = ", ".join(MovieCreate.model_fields)
+        raise InvalidInputError(
+            [FieldError("", f"unknown column {unknown[0]!r} (columns: {known})")], prefix="line 1: "
+        )
     start = reader.line_num + 1
     while (cells := _next_record(reader, start)) is not None:
         if any(cell.strip() for cell in cells):

@@ -31,13 +31,17 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
+def _normalize_genre(value: str) -> str:
+    genre = value.strip().lower()
+    if not _SLUG.fullmatch(genre):
+        raise ValueError(f"{genre!r} is not a slug of a-z, 0-9 and '-'")
+    if len(genre) > MAX_GENRE_LENGTH:
+        raise ValueError(f"a genre has at most {MAX_GENRE_LENGTH} characters")
+    return genre
+
+
 def _normalize_genres(values: list[str]) -> list[str]:
-    genres = _unique([v.strip().lower() for v in values])
-    for genre in genres:
-        if not _SLUG.fullmatch(genre):
-            raise ValueError(f"{genre!r} is not a slug of a-z, 0-9 and '-'")
-        if len(genre) > MAX_GENRE_LENGTH:
-            raise ValueError(f"a genre has at most {MAX_GENRE_LENGTH} characters")
+    genres = _unique([_normalize_genre(v) for v in values])
     if len(genres) > MAX_GENRES:
         raise ValueError(f"at most {MAX_GENRES} genres")
     return genres

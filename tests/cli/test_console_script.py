@@ -1,0 +1,129 @@
+"""The installed ``streamcore`` console script, run as a real process with a clean environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from streamcore import StreamCore
+
+SCRIPT = Path(sys.executable).parent / "streamcore"
+HEAVY_MODULES = ("sqlalchemy", "pydantic", "rich", "alembic", "blinker")
+TIMEOUT = 60
+
+pytestmark = pytest.mark.skipif(not SCRIPT.exists(), reason=f"no console script at {SCRIPT}")
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'script.db'}"
+
+
+@pytest.fixture
+def env(tmp_path: Path, url: str) -> dict[str, str]:
+    """Only what a process needs, plus the database URL; nothing inherited from the test run."""
+    clean = {"PATH": os.defpath, "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    clean["STREAMCORE_DATABASE_URL"] = url
+    return clean
+
+
+def streamcore(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SCRIPT), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def test_help_exits_0(env: dict[str, str], tmp_path: Path) -> None:
+    done = streamcore("--help", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Usage: streamcore")
+    for word in ("--database-url", "--json", "db", "movie"):
+        assert word in done.stdout
+    assert done.stderr == ""
+    assert not (tmp_path / "script.db").exists()
+
+
+def test_add_then_list_as_json(env: dict[str, str], tmp_path: Path, url: str) -> None:
+    added = streamcore("movie", "add", "--title", "Alien", "--year", "1979", env=env, cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert "Alien" in added.stdout
+    listed = streamcore("--json", "movie", "list", env=env, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    page = json.loads(listed.stdout)
+    assert [(m["title"], m["year"]) for m in page["items"]] == [("Alien", 1979)]
+    with StreamCore.open(url) as core:
+        assert page == core.movies.list().model_dump(mode="json")
+    assert not (tmp_path / "streamcore.db").exists()
+
+
+def test_refused_action_exits_1_with_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    done = streamcore("movie", "show", "42", env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == ["error: movie 42 not found"]
+    assert "Traceback" not in done.stderr
+
+
+def test_usage_error_exits_2_without_traceback(env: dict[str, str], tmp_path: Path) -> None:
+    done = streamcore("movie", "add", "--title", "Alien", "--year", "abc", env=env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "--year" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+CHECK_IMPORTS = """
+import json, sys
+sys.argv = ["streamcore", *sys.argv[1:]]
+import streamcore.cli as cli
+try:
+    cli.main()
+except SystemExit:
+    pass
+loaded = {m.split(".")[0] for m in sys.modules}
+print(json.dumps(sorted(loaded & set(HEAVY))), file=sys.stderr)
+"""
+
+
+def loaded_heavy_modules(args: list[str], env: dict[str, str], cwd: Path) -> list[str]:
+    """Which heavy top-level packages ``streamcore ARGS`` imported (printed last on stderr)."""
+    code = f"HEAVY = {HEAVY_MODULES!r}\n{CHECK_IMPORTS}"
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    loaded: list[str] = json.loads(done.stderr.splitlines()[-1])
+    return loaded
+
+
+def test_root_help_imports_no_heavy_library(env: dict[str, str], tmp_path: Path) -> None:
+    """``streamcore --help`` stays fast: no SQLAlchemy, pydantic, rich, Alembic or blinker."""
+    assert loaded_heavy_modules(["--help"], env, tmp_path) == []
+
+
+def test_command_help_imports_no_storage_or_rich(env: dict[str, str], tmp_path: Path) -> None:
+    """Below the root, this Typer version parses values with pydantic; the rest stays out."""
+    loaded = loaded_heavy_modules(["movie", "add", "--help"], env, tmp_path)
+    assert set(loaded) <= {"pydantic"}
+
+
+def test_the_check_sees_a_heavy_import(env: dict[str, str], tmp_path: Path) -> None:
+    """The import check itself works: a command that opens a core loads SQLAlchemy."""
+    loaded = loaded_heavy_modules(["movie", "list"], env, tmp_path)
+    assert "sqlalchemy" in loaded

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from streamcore import StreamCore
+from streamcore.auth.passwords import CHEAPEST, Argon2Hasher
 from streamcore.config import Settings
 
 POSTGRES_ENV = "STREAMCORE_TEST_POSTGRES_URL"
@@ -92,7 +93,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def core(database_url: str, clock: FakeClock, tmp_path: Path) -> Iterator[StreamCore]:
-    """An opened core on each backend, with the test's clock."""
+    """An opened core on each backend, with the test's clock and the cheapest argon2id."""
     settings = Settings(database_url=database_url, media_root=tmp_path / "media")
-    with StreamCore.open(settings, clock=clock) as opened:
+    with StreamCore.open(settings, clock=clock, hasher=Argon2Hasher(CHEAPEST)) as opened:
         yield opened

@@ -86,7 +86,8 @@ class SqlMovieRepository:
         conditions = _conditions(query)
         column = _SORT_COLUMNS[query.sort.lstrip("-")]
         descending = query.sort.startswith("-")
-        order = [column.desc(), movies.c.id.desc()] if descending else [column, movies.c.id]
+        keys = [column, movies.c.id] if column is not movies.c.id else [column]
+        order = [key.desc() for key in keys] if descending else keys
         page = (
             sa.select(movies)
             .where(*conditions)

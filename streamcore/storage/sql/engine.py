@@ -21,7 +21,12 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url``; raises ``InvalidInputError``/``StorageError`` for bad URLs."""
     try:
         parsed = sa.make_url(url)
-        engine = sa.create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+        engine = sa.create_engine(
+            parsed,
+            pool_pre_ping=parsed.get_backend_name() != "sqlite",
+            # Parameters hold password hashes and token digests: never in logs or errors.
+            hide_parameters=True,
+        )
     except (ArgumentError, ValueError):
         raise InvalidInputError.single("database_url", "is not a valid database URL") from None
     except (NoSuchModuleError, ModuleNotFoundError) as exc:

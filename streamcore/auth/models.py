@@ -10,12 +10,22 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, SecretStr, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    model_validator,
+)
 
 from streamcore.auth.permissions import Principal, Role
 from streamcore.errors import FieldError, InvalidInputError
 from streamcore.paging import PageQuery, Trashed
 from streamcore.validation import InputModel, OutputModel
+
+KEEP_PASSWORD_SPACES = ConfigDict(str_strip_whitespace=False)
+"""Passwords are taken as typed (merged into the base config); names and emails strip anyway."""
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
@@ -55,6 +65,8 @@ def _not_the_email(email: str | None, password: SecretStr | None) -> None:
 class Registration(InputModel):
     """Self-service sign-up: always a subscriber."""
 
+    model_config = KEEP_PASSWORD_SPACES
+
     email: Email
     password: Password
     name: Name
@@ -67,6 +79,8 @@ class Registration(InputModel):
 
 class UserCreate(InputModel):
     """A user made by an administrator, with any role."""
+
+    model_config = KEEP_PASSWORD_SPACES
 
     email: Email
     password: Password
@@ -98,6 +112,8 @@ class UserPatch(InputModel):
 class ProfilePatch(InputModel):
     """What users may change about themselves: not role, not is_active."""
 
+    model_config = KEEP_PASSWORD_SPACES
+
     name: Name | None = None
     password: Password | None = None
     notify_new_movies: bool | None = None
@@ -115,11 +131,15 @@ class ProfilePatch(InputModel):
 class PasswordChange(InputModel):
     """A new password (set by an administrator or the user)."""
 
+    model_config = KEEP_PASSWORD_SPACES
+
     password: Password
 
 
 class Credentials(InputModel):
     """Email and password of a login. Lengths are not checked here: a wrong one just fails."""
+
+    model_config = KEEP_PASSWORD_SPACES
 
     email: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254)]
     password: Annotated[SecretStr, Field(max_length=MAX_PASSWORD)]

@@ -91,11 +91,10 @@ class AuthService:
     def find_user(self, ref: str, *, include_deleted: bool = False) -> User:
         """A user by id or email (for the trusted CLI). Raises ``UserNotFoundError``."""
         with self._uow(readonly=True) as uow:
-            user = (
-                uow.users.get(int(ref))
-                if ref.isdigit()
-                else uow.users.get_by_email(normalize_email(ref))
-            )
+            if ref.isascii() and ref.isdigit():
+                user = uow.users.get(int(ref)) if is_valid_id(int(ref)) else None
+            else:
+                user = uow.users.get_by_email(normalize_email(ref))
         if user is None or (user.deleted_at is not None and not include_deleted):
             raise UserNotFoundError(ref)
         return user

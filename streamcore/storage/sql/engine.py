@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,16 @@ from streamcore.errors import InvalidInputError, StorageError
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "streamcore_write"
 """Execution option on a connection whose transaction will write (SQLite: BEGIN IMMEDIATE)."""
+
+
+class _NoResultRows(logging.Filter):
+    """Drop SQLAlchemy's DEBUG lines that print result rows: a row may hold a password hash."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
+_ROW_FILTER = _NoResultRows()
 
 
 def make_engine(url: str) -> Engine:
@@ -34,6 +45,9 @@ def make_engine(url: str) -> Engine:
         raise StorageError(f"no driver for this database URL{hint}: {exc}") from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    logger = logging.getLogger("sqlalchemy.engine.Engine")
+    if _ROW_FILTER not in logger.filters:
+        logger.addFilter(_ROW_FILTER)
     return engine
 
 

@@ -55,8 +55,9 @@ def _coerce(name: str, raw: str) -> object:
             value = int(raw)
         except ValueError:
             raise ValueError("must be a whole number") from None
-        if value < 0:
-            raise ValueError("must be >= 0")
+        minimum = 1 if name == "token_ttl" else 0
+        if value < minimum:
+            raise ValueError(f"must be >= {minimum}")
         return value
     if name == "media_root":
         return Path(raw)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Literal, Self
 
 from blinker import Namespace
 
@@ -14,7 +15,7 @@ from streamcore.auth.passwords import Argon2Hasher, PasswordHasher
 from streamcore.auth.service import AuthService
 from streamcore.clock import Clock, in_utc, utcnow
 from streamcore.config import Settings
-from streamcore.errors import InvalidInputError, StorageError
+from streamcore.errors import InvalidInputError, SchemaOutdatedError, StorageError
 from streamcore.events import EventPublisher, signals
 from streamcore.movies.service import MovieService
 from streamcore.storage import MEMORY_URL, Storage, open_storage
@@ -95,20 +96,43 @@ def upgrade_database(settings: Settings) -> tuple[str | None, str]:
     Raises ``InvalidInputError`` for ``memory://`` (nothing to migrate), ``StorageError``.
     """
     from streamcore.storage.sql.migrate import current, head_revision, upgrade
+    from streamcore.storage.sql.schema import REVISIONS
 
     with _sql_engine(settings, "migrate") as engine:
         before = current(engine)
+        if before is not None and before not in REVISIONS:
+            raise SchemaOutdatedError(
+                f"the database is at revision {before}, newer than this streamcore knows: "
+                "install a newer streamcore"
+            )
         upgrade(engine)
         return before, head_revision()
 
 
-def database_revision(settings: Settings) -> tuple[str | None, str]:
-    """The schema revision the database is at, and the one this code needs."""
+@dataclass(frozen=True, slots=True)
+class SchemaStatus:
+    """Where a database's schema stands against this code."""
+
+    current: str | None
+    head: str
+    state: Literal["up_to_date", "behind", "newer", "empty"]
+
+
+def database_revision(settings: Settings) -> SchemaStatus:
+    """The schema revision the database is at, the one this code needs, and how they compare."""
     from streamcore.storage.sql.engine import missing_sqlite_file
-    from streamcore.storage.sql.migrate import current, head_revision
+    from streamcore.storage.sql.migrate import current
+    from streamcore.storage.sql.schema import REVISIONS, SCHEMA_REVISION
 
     with _sql_engine(settings, "read") as engine:
-        return (None if missing_sqlite_file(engine) else current(engine)), head_revision()
+        revision = None if missing_sqlite_file(engine) else current(engine)
+    if revision is None:
+        state: Literal["up_to_date", "behind", "newer", "empty"] = "empty"
+    elif revision == SCHEMA_REVISION:
+        state = "up_to_date"
+    else:
+        state = "behind" if revision in REVISIONS else "newer"
+    return SchemaStatus(revision, SCHEMA_REVISION, state)
 
 
 @contextmanager

@@ -74,12 +74,29 @@ def _rule_for(module: str) -> tuple[str, ...]:
     """What ``module`` may not import."""
     low = ("streamcore.core", "streamcore.storage", *FACES)
     if module == SHARED_GATE:  # the gate sits on the floor: errors and the stdlib only
-        return ("streamcore.auth.models", "streamcore.auth.service", "pydantic", *WEB_AND_SQL, *low)
+        auth_rest = (
+            "streamcore.auth.models",
+            "streamcore.auth.service",
+            "streamcore.auth.repository",
+        )
+        floor = (
+            "streamcore.uow",
+            "streamcore.events",
+            "streamcore.validation",
+            "streamcore.paging",
+        )
+        others = tuple(f"streamcore.{d}" for d in DOMAINS if d != "auth")
+        return (*auth_rest, *floor, *others, "pydantic", "blinker", *WEB_AND_SQL, *low)
     if _in(module, *(f"streamcore.{d}" for d in DOMAINS)):
         own = module.split(".")[1]
         others = tuple(f"streamcore.{d}" for d in DOMAINS if d != own)
         return (*WEB_AND_SQL, "rich", *low, *others)
-    if module in {"streamcore.uow", "streamcore.events", "streamcore.validation"}:
+    if module in {
+        "streamcore.uow",
+        "streamcore.events",
+        "streamcore.validation",
+        "streamcore.paging",
+    }:
         return (*WEB_AND_SQL, *low, *(f"streamcore.{d}" for d in DOMAINS))
     if module in {"streamcore.errors", "streamcore.config", "streamcore.clock", "streamcore.iso"}:
         floor = ("streamcore.uow", "streamcore.events", "streamcore.validation", "pydantic")

@@ -46,9 +46,11 @@ def _check_email(value: str) -> str:
 
 def _check_password(value: SecretStr) -> SecretStr:
     # The messages never echo the password.
-    length = len(value.get_secret_value())
-    if not MIN_PASSWORD <= length <= MAX_PASSWORD:
+    text = value.get_secret_value()
+    if not MIN_PASSWORD <= len(text) <= MAX_PASSWORD:
         raise ValueError(f"must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long")
+    if not text.strip():
+        raise ValueError("must not be only spaces")
     return value
 
 

@@ -48,6 +48,12 @@ class Argon2Parameters:
 PRODUCTION = Argon2Parameters(time_cost=3, memory_cost_kib=64 * 1024, parallelism=4)
 """RFC 9106's second recommended option (argon2-cffi's RFC_9106_LOW_MEMORY)."""
 
+PRODUCTION_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$6UAwWoI6P0zQ/i3ZjdjNsw"
+    "$6onw6YxfKQkY2rZudIK2vjnty5q8vwJXRtliBvBVLvk"
+)
+"""The hash of a random secret nobody kept, with the production parameters."""
+
 CHEAPEST = Argon2Parameters(time_cost=1, memory_cost_kib=8, parallelism=1)
 """For tests only: argon2-cffi's CHEAPEST profile."""
 
@@ -78,7 +84,11 @@ class Argon2Hasher:
 
     @cached_property
     def _dummy(self) -> str:
-        # A real hash of a random secret: verifying against it costs what a real verify costs.
+        # A real hash of a random, forgotten secret: verifying against it costs what a real
+        # verify costs. Shipped for the production parameters, so that even the first login of
+        # an unknown email in a process does not pay for making it.
+        if self.parameters == PRODUCTION:
+            return PRODUCTION_DUMMY_HASH
         return self._hasher.hash(secrets.token_urlsafe(32))
 
     def hash(self, password: str) -> str:

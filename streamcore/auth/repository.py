@@ -15,6 +15,11 @@ from streamcore.auth.models import User, UserCreate, UserQuery
 from streamcore.uow import UnitOfWork
 
 
+def user_search_key(email: str, name: str) -> str:
+    """What a user search (``UserQuery.q``) looks in: email and name, case-folded."""
+    return f"{email} {name}".casefold()
+
+
 class UserRepository(Protocol):
     """Storage of users and their password hashes."""
 
@@ -79,7 +84,7 @@ class LoginAttemptRepository(Protocol):
         ...
 
     def recent_failures(self, email: str, since: datetime, limit: int) -> list[datetime]:
-        """The newest ``limit`` failures at or after ``since``, newest first."""
+        """The newest ``limit`` failures after ``since``, newest first."""
         ...
 
     def clear(self, email: str) -> None:
@@ -194,10 +199,7 @@ def _user_matches(user: User, query: UserQuery) -> bool:
         return False
     if query.is_active is not None and user.is_active != query.is_active:
         return False
-    if query.q:
-        needle = query.q.casefold()
-        return needle in user.email or needle in user.name.casefold()
-    return True
+    return not query.q or query.q.casefold() in user_search_key(user.email, user.name)
 
 
 class InMemoryTokenRepository:
@@ -254,8 +256,8 @@ class InMemoryLoginAttemptRepository:
         self._t.failures.append((email, at))
 
     def recent_failures(self, email: str, since: datetime, limit: int) -> list[datetime]:
-        """The newest ``limit`` failures at or after ``since``, newest first."""
-        times = sorted((t for e, t in self._t.failures if e == email and t >= since), reverse=True)
+        """The newest ``limit`` failures after ``since``, newest first."""
+        times = sorted((t for e, t in self._t.failures if e == email and t > since), reverse=True)
         return times[:limit]
 
     def clear(self, email: str) -> None:

@@ -35,7 +35,12 @@ from streamcore.auth.passwords import PasswordHasher
 from streamcore.auth.permissions import Permission, Principal, Role, require
 from streamcore.auth.repository import AuthUnitOfWork
 from streamcore.clock import Clock, utcnow
-from streamcore.errors import InvalidInputError, PermissionDeniedError, TooManyAttemptsError
+from streamcore.errors import (
+    InvalidInputError,
+    NotAuthenticatedError,
+    PermissionDeniedError,
+    TooManyAttemptsError,
+)
 from streamcore.events import UserDeleted, UserRegistered, UserUpdated
 from streamcore.paging import Page
 from streamcore.uow import UnitOfWorkFactory
@@ -119,10 +124,11 @@ class AuthService:
         require(actor, Permission.MANAGE_USERS)
         return self._change(user_id, patch.changes())
 
-    def update_profile(self, patch: ProfilePatch, *, actor: Principal) -> User:
+    def update_profile(self, patch: ProfilePatch, *, actor: Principal | None) -> User:
         """A user changes its own name, password or notify flag (never role or activity)."""
         require(actor, Permission.UPDATE_OWN_PROFILE)
-        assert actor.user_id is not None  # a role that may update a profile is logged in
+        if actor is None or actor.user_id is None:  # the trusted caller has no profile
+            raise NotAuthenticatedError("update_profile needs the logged-in user as actor")
         changes = {k: v for k, v in patch.changes().items() if k != "password"}
         return self._change(actor.user_id, changes, password=patch.password_value())
 
@@ -177,7 +183,13 @@ class AuthService:
             verified = False
         else:
             verified = self._hasher.verify(stored, password)
-        if not verified or user is None or not user.is_active or user.deleted_at is not None:
+        if (
+            not verified
+            or user is None
+            or stored is None
+            or not user.is_active
+            or user.deleted_at is not None
+        ):
             self._record_failure(email, now)
             raise InvalidCredentialsError
         return self._open_session(user, password, stored, now)
@@ -268,14 +280,14 @@ class AuthService:
             uow.login_attempts.record_failure(email, now)
             uow.commit()
 
-    def _open_session(
-        self, user: User, password: str, stored: str | None, now: datetime
-    ) -> LoginResult:
+    def _open_session(self, user: User, password: str, stored: str, now: datetime) -> LoginResult:
         token = self._new_token()
         expires_at = now + self._token_ttl
+        # Re-hash (slow on purpose) before the transaction, not while holding its write lock.
+        rehashed = self._hasher.hash(password) if self._hasher.needs_rehash(stored) else None
         with self._uow() as uow:
-            if stored is not None and self._hasher.needs_rehash(stored):
-                uow.users.set_password_hash(user.id, self._hasher.hash(password))
+            if rehashed is not None:
+                uow.users.set_password_hash(user.id, rehashed)
             uow.login_attempts.clear(user.email)
             uow.tokens.delete_expired(now)
             uow.tokens.add(token_digest(token), user.id, now, expires_at)

@@ -27,10 +27,20 @@ def current(ctx: typer.Context) -> None:
     from streamcore.core import database_revision
 
     state = state_of(ctx)
-    revision, head = database_revision(state.settings())
-    status = "up to date" if revision == head else "behind: run `streamcore db upgrade`"
+    status = database_revision(state.settings())
+    advice = {
+        "up_to_date": "up to date",
+        "behind": "behind: run `streamcore db upgrade`",
+        "empty": "no schema yet: run `streamcore db upgrade`",
+        "newer": "newer than this streamcore: install a newer streamcore",
+    }[status.state]
     show_message(
         state,
-        f"current: {revision or 'none'}\nhead:    {head}\nstatus:  {status}",
-        {"current": revision, "head": head, "up_to_date": revision == head},
+        f"current: {status.current or 'none'}\nhead:    {status.head}\nstatus:  {advice}",
+        {
+            "current": status.current,
+            "head": status.head,
+            "up_to_date": status.state == "up_to_date",
+            "state": status.state,
+        },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,12 @@ def test_upgrade_a_new_file_then_again(cli: Cli, db_path: Path, head: str) -> No
     assert cli.json("db", "upgrade") == {"previous": None, "current": head}
     assert db_path.exists()
     assert cli.json("db", "upgrade") == {"previous": head, "current": head}
-    assert cli.json("db", "current") == {"current": head, "head": head, "up_to_date": True}
+    assert cli.json("db", "current") == {
+        "current": head,
+        "head": head,
+        "up_to_date": True,
+        "state": "up_to_date",
+    }
     with cli.core() as core:
         assert core.movies.list().total == 0
 
@@ -46,9 +52,9 @@ def test_upgrade_keeps_the_data(cli: Cli) -> None:
 # --- db current ------------------------------------------------------------------------------
 
 
-def test_current_on_a_new_file_is_behind(cli: Cli, head: str) -> None:
+def test_current_on_a_new_file_has_no_schema_yet(cli: Cli, head: str) -> None:
     shown = cli.json("db", "current")
-    assert shown == {"current": None, "head": head, "up_to_date": False}
+    assert shown == {"current": None, "head": head, "up_to_date": False, "state": "empty"}
 
 
 def test_current_human(cli: Cli, head: str) -> None:
@@ -56,7 +62,7 @@ def test_current_human(cli: Cli, head: str) -> None:
     assert before.splitlines() == [
         "current: none",
         f"head:    {head}",
-        "status:  behind: run `streamcore db upgrade`",
+        "status:  no schema yet: run `streamcore db upgrade`",
     ]
     cli.ok("db", "upgrade")
     after = cli.ok("db", "current").stdout
@@ -66,7 +72,12 @@ def test_current_human(cli: Cli, head: str) -> None:
 def test_current_after_a_movie_command_migrated_the_new_file(cli: Cli, head: str) -> None:
     """A new SQLite file is migrated on first use."""
     cli.ok("movie", "list")
-    assert cli.json("db", "current") == {"current": head, "head": head, "up_to_date": True}
+    assert cli.json("db", "current") == {
+        "current": head,
+        "head": head,
+        "up_to_date": True,
+        "state": "up_to_date",
+    }
 
 
 @pytest.mark.parametrize("command", ["current", "upgrade"])
@@ -125,7 +136,12 @@ def test_upgrade_in_a_missing_directory(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_current_does_not_create_a_missing_file(cli: Cli, db_path: Path, head: str) -> None:
-    assert cli.json("db", "current") == {"current": None, "head": head, "up_to_date": False}
+    assert cli.json("db", "current") == {
+        "current": None,
+        "head": head,
+        "up_to_date": False,
+        "state": "empty",
+    }
     assert not db_path.exists()
 
 
@@ -175,3 +191,20 @@ def test_default_is_streamcore_db_in_the_working_directory(clean_env: Path) -> N
     assert result.exit_code == 0, result.stderr
     assert (clean_env / "streamcore.db").exists()
     assert cli.movie(1)["title"] == "Alien"
+
+
+def test_current_on_an_older_schema_is_behind_and_on_a_newer_one_says_so(cli: Cli) -> None:
+    from streamcore.storage.sql.engine import make_engine
+    from streamcore.storage.sql.migrate import upgrade
+    from streamcore.storage.sql.schema import REVISIONS
+
+    engine = make_engine(cli.url)
+    upgrade(engine, REVISIONS[0])
+    engine.dispose()
+    assert cli.json("db", "current")["state"] == "behind"
+    path = cli.url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    assert cli.json("db", "current")["state"] == "newer"
+    line = cli.refused("db", "upgrade")
+    assert "newer than this streamcore" in line

@@ -11,10 +11,11 @@ from sqlalchemy.exc import IntegrityError
 
 from streamcore.auth.errors import DuplicateEmailError
 from streamcore.auth.models import User, UserCreate, UserQuery
+from streamcore.auth.repository import user_search_key
 from streamcore.storage.sql.schema import login_failures, tokens, users
 from streamcore.storage.sql.text import contains
 
-_USER_COLUMNS = [c for c in users.c if c.name != "password_hash"]
+_USER_COLUMNS = [c for c in users.c if c.name not in {"password_hash", "search_key"}]
 
 
 class SqlUserRepository:
@@ -26,7 +27,12 @@ class SqlUserRepository:
     def add(self, data: UserCreate, password_hash: str, now: datetime) -> User:
         """Insert a user; raises ``DuplicateEmailError`` if the email is taken."""
         values: dict[str, Any] = data.model_dump(exclude={"password"})
-        values.update(password_hash=password_hash, created_at=now, updated_at=now)
+        values.update(
+            password_hash=password_hash,
+            search_key=user_search_key(data.email, data.name),
+            created_at=now,
+            updated_at=now,
+        )
         try:
             user_id = self._conn.execute(
                 sa.insert(users).values(values).returning(users.c.id)
@@ -61,6 +67,7 @@ class SqlUserRepository:
     def save(self, user: User) -> None:
         """Overwrite the stored fields of ``user`` (matched by id)."""
         values = user.model_dump(exclude={"id", "email", "created_at"})
+        values["search_key"] = user_search_key(user.email, user.name)
         self._conn.execute(sa.update(users).where(users.c.id == user.id).values(values))
 
     def list(self, query: UserQuery) -> tuple[list[User], int]:
@@ -140,10 +147,10 @@ class SqlLoginAttemptRepository:
         self._conn.execute(sa.insert(login_failures).values(email=email, failed_at=at))
 
     def recent_failures(self, email: str, since: datetime, limit: int) -> list[datetime]:
-        """The newest ``limit`` failures at or after ``since``, newest first."""
+        """The newest ``limit`` failures after ``since``, newest first."""
         stmt = (
             sa.select(login_failures.c.failed_at)
-            .where(login_failures.c.email == email, login_failures.c.failed_at >= since)
+            .where(login_failures.c.email == email, login_failures.c.failed_at > since)
             .order_by(login_failures.c.failed_at.desc())
             .limit(limit)
         )
@@ -174,8 +181,5 @@ def _user_conditions(query: UserQuery) -> list[sa.ColumnElement[bool]]:
     if query.is_active is not None:
         conditions.append(users.c.is_active.is_(query.is_active))
     if query.q:
-        needle = query.q.casefold()
-        conditions.append(
-            sa.or_(contains(users.c.email, needle), contains(sa.func.lower(users.c.name), needle))
-        )
+        conditions.append(contains(users.c.search_key, query.q.casefold()))
     return conditions

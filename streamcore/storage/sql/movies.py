@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,19 +34,31 @@ class SqlMovieRepository:
 
     def add(self, data: MovieCreate, now: datetime) -> Movie:
         """Insert one movie and return it with its id."""
-        (movie_id,) = self.add_many([data], now)
+        stmt = sa.insert(movies).values(_row_values(data, now)).returning(movies.c.id)
+        with _duplicates_as_conflicts(data):
+            movie_id = self._conn.execute(stmt).scalar_one()
+        self._insert_tags([(movie_id, data)])
         return Movie(
             id=movie_id, **data.model_dump(), created_at=now, updated_at=now, deleted_at=None
         )
 
     def add_many(self, rows: Sequence[MovieCreate], now: datetime) -> list[int]:
-        """Insert many movies at once; return their ids in the order given."""
+        """Insert many movies at once; return their ids in the order given.
+
+        One ``executemany`` without RETURNING (with it, SQLAlchemy sends SQLite one statement
+        per row), then the new ids are read back by their (title, year), unique among live
+        movies: rows of other writers that commit meanwhile cannot carry our keys.
+        """
         if not rows:
             return []
-        values = [_row_values(data, now) for data in rows]
-        stmt = sa.insert(movies).returning(movies.c.id, sort_by_parameter_order=True)
-        with _duplicates_as_conflicts(rows[0] if len(rows) == 1 else None):
-            ids = list(self._conn.execute(stmt, values).scalars())
+        before = self._conn.execute(sa.select(sa.func.max(movies.c.id))).scalar() or 0
+        with _duplicates_as_conflicts(None):
+            self._conn.execute(sa.insert(movies), [_row_values(data, now) for data in rows])
+        new = sa.select(movies.c.id, movies.c.title_key, movies.c.year).where(
+            movies.c.id > before, movies.c.deleted_at.is_(None)
+        )
+        id_of = {(key, year): movie_id for movie_id, key, year in self._conn.execute(new)}
+        ids = [id_of[(title_key(data.title), data.year)] for data in rows]
         self._insert_tags(zip(ids, rows, strict=True))
         return ids
 
@@ -82,15 +95,19 @@ class SqlMovieRepository:
         return {(key, year) for key, year in self._conn.execute(stmt)}
 
     def list(self, query: MovieQuery) -> tuple[list[Movie], int]:
-        """One page of movies matching ``query``, and the number of all matches."""
-        conditions = _conditions(query)
+        """One page of movies matching ``query``, and the number of all matches.
+
+        A genre (or else a country) filter drives the query from its tag index, which also
+        holds the live flag: the first page and the count never scan the catalogue.
+        """
+        scope = _Scope.of(query)
         column = _SORT_COLUMNS[query.sort.lstrip("-")]
-        descending = query.sort.startswith("-")
-        keys = [column, movies.c.id] if column is not movies.c.id else [column]
-        order = [key.desc() for key in keys] if descending else keys
+        keys = [scope.id_column] if column is movies.c.id else [column, scope.id_column]
+        order = [key.desc() for key in keys] if query.sort.startswith("-") else keys
         page = (
             sa.select(movies)
-            .where(*conditions)
+            .select_from(scope.source)
+            .where(*scope.conditions)
             .order_by(*order)
             .limit(query.limit)
             .offset(query.offset)
@@ -98,15 +115,17 @@ class SqlMovieRepository:
         items = [_movie(row) for row in self._conn.execute(page).mappings()]
         if query.offset == 0 and len(items) < query.limit:
             return items, len(items)  # the whole result is on this page: no count query
-        count = sa.select(sa.func.count()).select_from(movies).where(*conditions)
-        return items, self._conn.execute(count).scalar_one()
+        return items, self._conn.execute(scope.count()).scalar_one()
 
     def _insert_tags(self, pairs: Iterable[tuple[int, MovieCreate | Movie]]) -> None:
         genres: list[dict[str, Any]] = []
         countries: list[dict[str, Any]] = []
         for movie_id, data in pairs:
-            genres.extend({"movie_id": movie_id, "genre": g} for g in data.genres)
-            countries.extend({"movie_id": movie_id, "country": c} for c in data.countries)
+            live = not isinstance(data, Movie) or data.deleted_at is None
+            genres.extend({"movie_id": movie_id, "genre": g, "live": live} for g in data.genres)
+            countries.extend(
+                {"movie_id": movie_id, "country": c, "live": live} for c in data.countries
+            )
         if genres:
             self._conn.execute(sa.insert(movie_genres), genres)
         if countries:
@@ -135,30 +154,63 @@ def _movie(row: RowMapping) -> Movie:
     )
 
 
-def _conditions(query: MovieQuery) -> list[sa.ColumnElement[bool]]:
+@dataclass(frozen=True)
+class _Scope:
+    """FROM and WHERE of a listing: over ``movies``, or driven by one tag's index."""
+
+    source: sa.FromClause
+    id_column: sa.ColumnElement[int]
+    conditions: list[sa.ColumnElement[bool]]
+    tag_only: sa.Select[Any] | None
+    """A count that reads only the tag index, when nothing but the tag and trash filter."""
+
+    @classmethod
+    def of(cls, query: MovieQuery) -> _Scope:
+        tag = _driving_tag(query)
+        if tag is None:
+            deleted = movies.c.deleted_at
+            trash: dict[str, sa.ColumnElement[bool]]
+            trash = {"without": deleted.is_(None), "only": deleted.is_not(None)}
+            conditions = [trash[query.trashed]] if query.trashed in trash else []
+            return cls(movies, movies.c.id, conditions + _movie_conditions(query), None)
+        table, column, value = tag
+        trash = {"without": table.c.live == sa.true(), "only": table.c.live == sa.false()}
+        own = [column == value, *([trash[query.trashed]] if query.trashed in trash else [])]
+        others = _movie_conditions(query, skip=table)
+        source = table.join(movies, movies.c.id == table.c.movie_id)
+        tag_only = None if others else sa.select(sa.func.count()).select_from(table).where(*own)
+        return cls(source, table.c.movie_id, own + others, tag_only)
+
+    def count(self) -> sa.Select[Any]:
+        """The count of every match."""
+        if self.tag_only is not None:
+            return self.tag_only
+        return sa.select(sa.func.count()).select_from(self.source).where(*self.conditions)
+
+
+def _driving_tag(query: MovieQuery) -> tuple[sa.Table, sa.Column[str], str] | None:
+    if query.genre is not None:
+        return movie_genres, movie_genres.c.genre, query.genre
+    if query.country is not None:
+        return movie_countries, movie_countries.c.country, query.country
+    return None
+
+
+def _movie_conditions(
+    query: MovieQuery, *, skip: sa.Table | None = None
+) -> list[sa.ColumnElement[bool]]:
+    """The filters on the movie itself, and tag filters other than the driving one."""
     conditions: list[sa.ColumnElement[bool]] = []
-    if query.trashed == "without":
-        conditions.append(movies.c.deleted_at.is_(None))
-    elif query.trashed == "only":
-        conditions.append(movies.c.deleted_at.is_not(None))
     if query.q:
         conditions.append(contains(movies.c.title_key, title_key(query.q)))
     if query.year is not None:
         conditions.append(movies.c.year == query.year)
-    if query.genre is not None:
-        conditions.append(
-            movies.c.id.in_(
-                sa.select(movie_genres.c.movie_id).where(movie_genres.c.genre == query.genre)
-            )
-        )
-    if query.country is not None:
-        conditions.append(
-            movies.c.id.in_(
-                sa.select(movie_countries.c.movie_id).where(
-                    movie_countries.c.country == query.country
-                )
-            )
-        )
+    for table, column, value in (
+        (movie_genres, movie_genres.c.genre, query.genre),
+        (movie_countries, movie_countries.c.country, query.country),
+    ):
+        if value is not None and table is not skip:
+            conditions.append(movies.c.id.in_(sa.select(table.c.movie_id).where(column == value)))
     return conditions
 
 

@@ -77,25 +77,35 @@ sa.Index(
     postgresql_where=movies.c.deleted_at.is_(None),
 )
 sa.Index("ix_movies_year", movies.c.year)
+# A narrow index of the live movies: counting and paging the unfiltered catalogue reads only it.
+sa.Index(
+    "ix_movies_live_id",
+    movies.c.id,
+    sqlite_where=movies.c.deleted_at.is_(None),
+    postgresql_where=movies.c.deleted_at.is_(None),
+)
 sa.Index("ix_movies_created_at", movies.c.created_at)
 
-movie_genres = sa.Table(
-    "movie_genres",
-    metadata,
-    sa.Column("movie_id", sa.ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("genre", sa.String(100), primary_key=True),
-)
-sa.Index("ix_movie_genres_genre_movie_id", movie_genres.c.genre, movie_genres.c.movie_id)
 
-movie_countries = sa.Table(
-    "movie_countries",
-    metadata,
-    sa.Column("movie_id", sa.ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("country", sa.String(2), primary_key=True),
-)
-sa.Index(
-    "ix_movie_countries_country_movie_id", movie_countries.c.country, movie_countries.c.movie_id
-)
+def _tag_table(name: str, column: str, length: int) -> sa.Table:
+    """A tag of movies (genre, country), with a copy of the movie's live flag.
+
+    The copy lets one index answer "live movies with this tag", in order and counted,
+    without visiting the movies table: the catalogue's filtered listings depend on it.
+    """
+    table = sa.Table(
+        name,
+        metadata,
+        sa.Column("movie_id", sa.ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(column, sa.String(length), primary_key=True),
+        sa.Column("live", sa.Boolean, nullable=False, server_default=sa.true()),
+    )
+    sa.Index(f"ix_{name}_{column}_live_movie_id", table.c[column], table.c.live, table.c.movie_id)
+    return table
+
+
+movie_genres = _tag_table("movie_genres", "genre", 50)
+movie_countries = _tag_table("movie_countries", "country", 2)
 
 users = sa.Table(
     "users",
@@ -103,6 +113,8 @@ users = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("email", sa.String(254), nullable=False),
     sa.Column("name", sa.String(100), nullable=False),
+    # casefold(email + " " + name): the same case-insensitive search on every backend.
+    sa.Column("search_key", sa.Text, nullable=False),
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("is_active", sa.Boolean, nullable=False),

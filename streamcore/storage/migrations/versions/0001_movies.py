@@ -1,4 +1,4 @@
-"""movies: the catalogue, its genre and country tags, the live (title, year) unique index
+"""movies: the catalogue, its genre and country tags (with the live flag), the live indexes
 
 Revision ID: 0001_movies
 Revises:
@@ -47,17 +47,21 @@ def upgrade() -> None:
     )
     op.create_index("ix_movies_year", "movies", ["year"])
     op.create_index("ix_movies_created_at", "movies", ["created_at"])
-    for name, column, length in (("movie_genres", "genre", 100), ("movie_countries", "country", 2)):
+    # A narrow index of the live movies: counting and paging the unfiltered catalogue reads it.
+    op.create_index("ix_movies_live_id", "movies", ["id"], sqlite_where=live, postgresql_where=live)
+    for name, column, length in (("movie_genres", "genre", 50), ("movie_countries", "country", 2)):
         op.create_table(
             name,
             sa.Column("movie_id", sa.Integer, nullable=False),
             sa.Column(column, sa.String(length), nullable=False),
+            # A copy of the movie's live flag, so that one index serves filtered listings.
+            sa.Column("live", sa.Boolean, nullable=False, server_default=sa.true()),
             sa.ForeignKeyConstraint(
                 ["movie_id"], ["movies.id"], name=f"fk_{name}_movie_id_movies", ondelete="CASCADE"
             ),
             sa.PrimaryKeyConstraint("movie_id", column, name=f"pk_{name}"),
         )
-        op.create_index(f"ix_{name}_{column}_movie_id", name, [column, "movie_id"])
+        op.create_index(f"ix_{name}_{column}_live_movie_id", name, [column, "live", "movie_id"])
 
 
 def downgrade() -> None:

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("email", sa.String(254), nullable=False),
         sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("search_key", sa.Text, nullable=False),
         sa.Column("role", sa.String(20), nullable=False),
         sa.Column("password_hash", sa.Text, nullable=False),
         sa.Column("is_active", sa.Boolean, nullable=False),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from streamcore.errors import FieldError, InvalidInputError
 
@@ -37,19 +37,28 @@ class InputModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
-    @field_validator("*", mode="after")
+    @model_validator(mode="before")
     @classmethod
-    def _no_nul(cls, value: object) -> object:
-        # PostgreSQL text cannot hold NUL: refuse it up front so every backend agrees.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
+    def _no_nul(cls, data: Any) -> Any:
+        # PostgreSQL text cannot hold NUL: refuse it up front so every backend agrees. One
+        # look at the raw input per model, not one validator call per field (bulk imports).
+        if isinstance(data, dict):
+            bad = [k for k, v in data.items() if isinstance(v, str) and "\x00" in v]
+            if bad:
+                raise InvalidInputError(
+                    [FieldError(str(k), "must not contain NUL characters") for k in bad]
+                )
+        return data
 
     def __init__(self, /, **data: Any) -> None:
         try:
             super().__init__(**data)
         except ValidationError as exc:
             raise InvalidInputError(field_errors(exc)) from None
+
+    # Tell pydantic this __init__ only wraps its own: ``model_validate`` (bulk imports) then
+    # builds instances directly instead of calling back into __init__ for every row.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     @classmethod
     def model_validate(

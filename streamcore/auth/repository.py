@@ -16,8 +16,11 @@ from streamcore.uow import UnitOfWork
 
 
 def user_search_key(email: str, name: str) -> str:
-    """What a user search (``UserQuery.q``) looks in: email and name, case-folded."""
-    return f"{email} {name}".casefold()
+    """What a user search (``UserQuery.q``) looks in: email and name, case-folded.
+
+    A newline keeps them apart, so that a search cannot match across the two.
+    """
+    return f"{email}\n{name}".casefold()
 
 
 class UserRepository(Protocol):

@@ -18,6 +18,20 @@ from streamcore.storage.sql.text import contains
 _USER_COLUMNS = [c for c in users.c if c.name not in {"password_hash", "search_key"}]
 
 
+# Built once: constructing a statement costs more than running this indexed lookup.
+_USER_FOR_TOKEN = (
+    sa.select(*_USER_COLUMNS)
+    .join(tokens, tokens.c.user_id == users.c.id)
+    .where(
+        tokens.c.digest == sa.bindparam("digest"),
+        tokens.c.expires_at > sa.bindparam("now"),
+        users.c.is_active == sa.true(),
+        users.c.deleted_at.is_(None),
+    )
+)
+_USER_BY_ID = sa.select(*_USER_COLUMNS).where(users.c.id == sa.bindparam("id"))
+
+
 class SqlUserRepository:
     """``UserRepository`` over SQLAlchemy Core; never commits."""
 
@@ -47,7 +61,8 @@ class SqlUserRepository:
 
     def get(self, user_id: int) -> User | None:
         """The user with this id, deleted or not."""
-        return self._one(users.c.id == user_id)
+        row = self._conn.execute(_USER_BY_ID, {"id": user_id}).mappings().first()
+        return None if row is None else _user(row)
 
     def get_by_email(self, email: str) -> User | None:
         """The user with this (normalized) email, deleted or not."""
@@ -107,17 +122,7 @@ class SqlTokenRepository:
 
     def user_for(self, digest: str, now: datetime) -> User | None:
         """The active, not deleted user whose unexpired token has this digest (one lookup)."""
-        stmt = (
-            sa.select(*_USER_COLUMNS)
-            .join(tokens, tokens.c.user_id == users.c.id)
-            .where(
-                tokens.c.digest == digest,
-                tokens.c.expires_at > now,
-                users.c.is_active.is_(True),
-                users.c.deleted_at.is_(None),
-            )
-        )
-        row = self._conn.execute(stmt).mappings().first()
+        row = self._conn.execute(_USER_FOR_TOKEN, {"digest": digest, "now": now}).mappings().first()
         return None if row is None else _user(row)
 
     def delete(self, digest: str) -> bool:

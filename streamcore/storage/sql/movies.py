@@ -27,6 +27,10 @@ _SORT_COLUMNS = {
 }
 
 
+# Built once: constructing a statement costs more than running this primary-key lookup.
+_MOVIE_BY_ID = sa.select(movies).where(movies.c.id == sa.bindparam("id"))
+
+
 class SqlMovieRepository:
     """``MovieRepository`` for SQLite and PostgreSQL; never commits."""
 
@@ -65,9 +69,7 @@ class SqlMovieRepository:
 
     def get(self, movie_id: int) -> Movie | None:
         """The movie with this id, deleted or not."""
-        row = (
-            self._conn.execute(sa.select(movies).where(movies.c.id == movie_id)).mappings().first()
-        )
+        row = self._conn.execute(_MOVIE_BY_ID, {"id": movie_id}).mappings().first()
         return None if row is None else _movie(row)
 
     def save(self, movie: Movie) -> None:

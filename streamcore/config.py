@@ -13,6 +13,7 @@ from pathlib import Path
 from streamcore.errors import FieldError, InvalidInputError
 
 ENV_PREFIX = "STREAMCORE_"
+MINIMUMS = {"token_ttl": 1, "grace_days": 0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,11 @@ class Settings:
     mail_from: str = "streamcore@localhost"
     token_ttl: int = 86400
     grace_days: int = 3
+
+    def __post_init__(self) -> None:
+        for name, minimum in MINIMUMS.items():
+            if getattr(self, name) < minimum:
+                raise InvalidInputError.single(name, f"must be >= {minimum}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -50,14 +56,13 @@ class Settings:
 
 
 def _coerce(name: str, raw: str) -> object:
-    if name in {"token_ttl", "grace_days"}:
+    if name in MINIMUMS:
         try:
             value = int(raw)
         except ValueError:
             raise ValueError("must be a whole number") from None
-        minimum = 1 if name == "token_ttl" else 0
-        if value < minimum:
-            raise ValueError(f"must be >= {minimum}")
+        if value < MINIMUMS[name]:
+            raise ValueError(f"must be >= {MINIMUMS[name]}")
         return value
     if name == "media_root":
         return Path(raw)

@@ -38,3 +38,10 @@ def test_a_bad_number_in_the_environment_names_the_variable(value: str) -> None:
     with pytest.raises(InvalidInputError) as error:
         Settings.from_env({"STREAMCORE_TOKEN_TTL": value})
     assert error.value.fields == ("STREAMCORE_TOKEN_TTL",)
+
+
+@pytest.mark.parametrize(("field", "value"), [("token_ttl", 0), ("grace_days", -1)])
+def test_settings_built_in_code_are_checked_too(field: str, value: int) -> None:
+    with pytest.raises(InvalidInputError) as error:
+        Settings(**{field: value})  # type: ignore[arg-type]
+    assert error.value.fields == (field,)

@@ -175,3 +175,10 @@ def test_verify_dummy_spends_one_real_verify_that_fails() -> None:
     dummy = hasher.verified[0]
     assert dummy.startswith("$argon2id$v=19$m=8,t=1,p=1$")
     assert not hasher.needs_rehash(dummy)
+
+
+def test_the_shipped_dummy_hash_has_the_production_parameters() -> None:
+    """Else a login for an unknown email would cost less than one for a known email."""
+    from streamcore.auth.passwords import PRODUCTION_DUMMY_HASH
+
+    assert not Argon2Hasher(PRODUCTION).needs_rehash(PRODUCTION_DUMMY_HASH)

@@ -76,4 +76,6 @@ def _configure_sqlite(engine: Engine) -> None:
         # A writer takes the write lock up front: a deferred transaction that upgrades to a
         # writer later fails at once with SQLITE_BUSY instead of waiting out the timeout.
         write = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # Straight to the driver: SQLAlchemy's statement machinery would cost more than BEGIN.
+        dbapi_connection: Any = conn.connection.dbapi_connection
+        dbapi_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -7,7 +7,7 @@ the rows go to the driver as plain tuples (or dicts, for drivers with named para
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
     for name in names:
         process = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         raw = [row[name] for row in rows]
-        columns.append(raw if process is None else list(map(process, raw)))
+        columns.append(raw if process is None else _processed(process, raw))
     params: list[Any]
     if compiled.positional:
         index = {name: i for i, name in enumerate(names)}
@@ -33,3 +33,18 @@ def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
     else:
         params = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
     conn.exec_driver_sql(str(compiled), params)
+
+
+def _processed(process: Callable[[Any], Any], values: list[Any]) -> list[Any]:
+    """``process`` applied to each value; runs of one object (a batch's timestamp, None) once."""
+    out: list[Any] = []
+    last: Any = _UNSEEN
+    last_out: Any = None
+    for value in values:
+        if value is not last:
+            last, last_out = value, process(value)
+        out.append(last_out)
+    return out
+
+
+_UNSEEN = object()

@@ -5,20 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, Self
+from typing import TYPE_CHECKING, Literal, Self, cast
 
 from blinker import Namespace
 
 from streamcore.auth.passwords import Argon2Hasher, PasswordHasher
+from streamcore.auth.repository import AuthUnitOfWork
 from streamcore.auth.service import AuthService
 from streamcore.clock import Clock, in_utc, utcnow
 from streamcore.config import Settings
 from streamcore.errors import InvalidInputError, SchemaOutdatedError, StorageError
 from streamcore.events import EventPublisher, signals
+from streamcore.listeners import AddNewMoviesToPlans, DefaultListeners, EmailNewMovies
+from streamcore.mail import Mailer, mailer_for
 from streamcore.movies.service import MovieService
-from streamcore.storage import MEMORY_URL, Storage, open_storage
+from streamcore.storage import MEMORY_URL, Storage, StorageUnitOfWork, open_storage
+from streamcore.subscriptions.service import (
+    EntitlementService,
+    PlanService,
+    SubscriptionService,
+    cancel_live_subscriptions,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -38,11 +47,14 @@ class StreamCore:
         *,
         clock: Clock = utcnow,
         hasher: PasswordHasher | None = None,
+        mailer: Mailer | None = None,
     ) -> None:
         clock = in_utc(clock)
+        grace = timedelta(days=settings.grace_days)
         self.settings = settings
         self.signals: Namespace = signals
         self.events = EventPublisher(sender=self)
+        self.mailer = mailer or mailer_for(settings.smtp_url, settings.mail_from)
         self.storage: Storage = open_storage(settings.database_url, self.events.publish)
         uow = self.storage.unit_of_work
         self.auth = AuthService(
@@ -50,8 +62,19 @@ class StreamCore:
             hasher or Argon2Hasher(),
             token_ttl=timedelta(seconds=settings.token_ttl),
             clock=clock,
+            on_user_deleted=[_cancel_subscriptions],
         )
         self.movies = MovieService(uow, clock=clock)
+        self.plans = PlanService(uow, clock=clock, grace=grace)
+        self.subscriptions = SubscriptionService(uow, clock=clock, grace=grace)
+        self.entitlements = EntitlementService(uow, clock=clock, grace=grace)
+        self.listeners = DefaultListeners(
+            add_to_plans=AddNewMoviesToPlans(self.plans.add_new_movies),
+            email_users=EmailNewMovies(self.auth.notification_recipients, self.mailer),
+            _sender=self,
+            _publisher=self.events,
+        )
+        self.listeners.connect()
 
     @classmethod
     def open(
@@ -60,22 +83,26 @@ class StreamCore:
         *,
         clock: Clock = utcnow,
         hasher: PasswordHasher | None = None,
+        mailer: Mailer | None = None,
     ) -> StreamCore:
         """Open the storage at ``target`` (a URL, or ``Settings``; default: the defaults).
 
-        ``clock`` and ``hasher`` replace the real clock and the argon2id hasher (tests).
-        Raises ``StorageError`` (including ``SchemaOutdatedError``) and ``InvalidInputError``.
+        ``clock``, ``hasher`` and ``mailer`` replace the real clock, the argon2id hasher and
+        the mailer the settings pick (tests, embedding code). The default listeners are
+        connected (``core.listeners``). Raises ``StorageError`` (including
+        ``SchemaOutdatedError``) and ``InvalidInputError``.
         """
         if not isinstance(target, Settings):
             target = Settings(database_url=target) if target else Settings()
-        return cls(target, clock=clock, hasher=hasher)
+        return cls(target, clock=clock, hasher=hasher, mailer=mailer)
 
     def check_health(self) -> None:
         """Raise ``StorageError`` unless the storage answers."""
         self.storage.ping()
 
     def close(self) -> None:
-        """Close the storage."""
+        """Disconnect the default listeners and close the storage."""
+        self.listeners.disconnect()
         self.storage.close()
 
     def __enter__(self) -> Self:
@@ -107,6 +134,11 @@ def upgrade_database(settings: Settings) -> tuple[str | None, str]:
             )
         upgrade(engine)
         return before, head_revision()
+
+
+def _cancel_subscriptions(uow: AuthUnitOfWork, user_id: int, now: datetime) -> None:
+    """Deleting a user cancels its live subscription, in the same unit of work."""
+    cancel_live_subscriptions(cast(StorageUnitOfWork, uow), user_id, now)
 
 
 @dataclass(frozen=True, slots=True)

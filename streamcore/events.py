@@ -10,9 +10,10 @@ that raises is logged and neither undoes the write nor stops the other receivers
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from blinker import NamedSignal, Namespace
 
@@ -100,10 +101,80 @@ class UserDeleted(Event):
     user_id: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanCreated(Event):
+    """A plan was created."""
+
+    plan_id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanUpdated(Event):
+    """A plan's fields changed, or its movies (``changed`` holds "movies")."""
+
+    plan_id: int
+    changed: tuple[str, ...]
+    movie_ids_added: tuple[int, ...] = ()
+    movie_ids_removed: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanDeleted(Event):
+    """A plan was deleted."""
+
+    plan_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriptionCreated(Event):
+    """A user subscribed to a plan."""
+
+    subscription_id: int
+    user_id: int
+    plan_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriptionUpdated(Event):
+    """A subscription changed plan or was paid for; ``changed`` names the fields."""
+
+    subscription_id: int
+    user_id: int
+    changed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriptionCanceled(Event):
+    """A subscription was canceled (by its user, an administrator, or the user's deletion)."""
+
+    subscription_id: int
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentRecorded(Event):
+    """A new payment was recorded (never sent for a replayed reference)."""
+
+    payment_id: int
+    subscription_id: int
+    amount: Decimal
+    currency: str
+    reference: str
+    period_end: datetime
+
+
 SIGNAL_OF: dict[type[Event], NamedSignal] = {
     UserRegistered: user_registered,
     UserUpdated: user_updated,
     UserDeleted: user_deleted,
+    PlanCreated: plan_created,
+    PlanUpdated: plan_updated,
+    PlanDeleted: plan_deleted,
+    SubscriptionCreated: subscription_created,
+    SubscriptionUpdated: subscription_updated,
+    SubscriptionCanceled: subscription_canceled,
+    PaymentRecorded: payment_recorded,
     MovieCreated: movie_created,
     MovieUpdated: movie_updated,
     MovieDeleted: movie_deleted,
@@ -113,13 +184,26 @@ SIGNAL_OF: dict[type[Event], NamedSignal] = {
 
 
 class EventPublisher:
-    """Sends committed events to the receivers of their signal, isolating each receiver."""
+    """Sends committed events to the receivers of their signal, isolating each receiver.
+
+    ``after_batch`` hooks run once after all the events of one commit went out: receivers
+    that work in batches (one mail for a whole import) collect, then do the work there.
+    """
 
     def __init__(self, sender: object) -> None:
         self.sender = sender
+        self.after_batch: list[Callable[[], None]] = []
 
     def publish(self, events: Iterable[Event]) -> None:
-        """Send each event; a failing receiver is logged and the rest still run."""
+        """Send each event, then run the batch hooks; failures are logged, never raised."""
+        self._send(events)
+        for hook in self.after_batch:
+            try:
+                hook()
+            except Exception:
+                logger.exception("after-batch hook %r failed; the change stays committed", hook)
+
+    def _send(self, events: Iterable[Event]) -> None:
         for event in events:
             signal = SIGNAL_OF[type(event)]
             if not signal.receivers:

@@ -50,6 +50,10 @@ class UserRepository(Protocol):
         """Overwrite the stored fields of ``user`` (matched by id)."""
         ...
 
+    def notifiable_emails(self) -> list[str]:
+        """Emails of the active, not deleted users who want news of new movies, by id."""
+        ...
+
     def list(self, query: UserQuery) -> tuple[list[User], int]:
         """One page of users matching ``query`` (by id), and the number of all matches."""
         ...
@@ -185,6 +189,14 @@ class InMemoryUserRepository:
     def save(self, user: User) -> None:
         """Overwrite the stored fields of ``user`` (matched by id)."""
         self._t.users[user.id] = user
+
+    def notifiable_emails(self) -> list[str]:
+        """Emails of the active, not deleted users who want news of new movies, by id."""
+        return [
+            u.email
+            for _, u in sorted(self._t.users.items())
+            if u.is_active and u.deleted_at is None and u.notify_new_movies
+        ]
 
     def list(self, query: UserQuery) -> tuple[list[User], int]:
         """One page of users matching ``query`` (by id), and the number of all matches."""

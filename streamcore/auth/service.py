@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from streamcore.auth.errors import (
@@ -51,6 +51,10 @@ LOCKOUT_WINDOW = timedelta(minutes=15)
 TOKEN_BYTES = 32  # 256 random bits
 
 
+UserDeletionHook = Callable[[AuthUnitOfWork, int, datetime], None]
+"""Work other domains do inside the unit of work that deletes a user (wired by core.py)."""
+
+
 def token_digest(token: str) -> str:
     """What is stored of a token: its SHA-256, hex."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -67,12 +71,14 @@ class AuthService:
         token_ttl: timedelta = timedelta(days=1),
         clock: Clock = utcnow,
         new_token: Callable[[], str] = lambda: secrets.token_urlsafe(TOKEN_BYTES),
+        on_user_deleted: Sequence[UserDeletionHook] = (),
     ) -> None:
         self._uow = uow
         self._hasher = hasher
         self._token_ttl = token_ttl
         self._clock = clock
         self._new_token = new_token
+        self._on_user_deleted = tuple(on_user_deleted)
 
     # -- accounts -------------------------------------------------------------------------
 
@@ -147,6 +153,8 @@ class AuthService:
             now = self._clock()
             uow.users.save(user.model_copy(update={"deleted_at": now, "updated_at": now}))
             uow.tokens.delete_for_user(user_id)
+            for hook in self._on_user_deleted:  # e.g. cancel the user's subscription, same commit
+                hook(uow, user_id, now)
             uow.collect(UserDeleted(occurred_at=now, user_id=user_id))
             uow.commit()
 
@@ -214,6 +222,11 @@ class AuthService:
         if user is None:
             raise InvalidTokenError
         return user
+
+    def notification_recipients(self) -> list[str]:
+        """Emails of the active users who asked to hear of new movies."""
+        with self._uow(readonly=True) as uow:
+            return uow.users.notifiable_emails()
 
     def purge_expired(self) -> int:
         """Delete expired tokens and stale login failures; how many tokens went."""

@@ -10,12 +10,13 @@ from typing import Protocol
 
 from streamcore.auth.repository import AuthUnitOfWork
 from streamcore.movies.repository import MoviesUnitOfWork
+from streamcore.subscriptions.repository import SubscriptionsUnitOfWork
 from streamcore.uow import Publish
 
 MEMORY_URL = "memory://"
 
 
-class StorageUnitOfWork(MoviesUnitOfWork, AuthUnitOfWork, Protocol):
+class StorageUnitOfWork(MoviesUnitOfWork, AuthUnitOfWork, SubscriptionsUnitOfWork, Protocol):
     """A backend's unit of work: it satisfies the unit-of-work protocol of every domain."""
 
 

@@ -8,6 +8,7 @@ last committed tables without taking the lock.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
@@ -19,7 +20,17 @@ from streamcore.auth.repository import (
     InMemoryUserRepository,
 )
 from streamcore.errors import StorageError
+from streamcore.movies.models import Movie, MovieQuery
 from streamcore.movies.repository import InMemoryMovieRepository, MovieTable
+from streamcore.subscriptions.periods import may_watch_at
+from streamcore.subscriptions.repository import (
+    InMemoryPaymentRepository,
+    InMemoryPlanRepository,
+    InMemorySubscriptionRepository,
+    SubscriptionTables,
+    Viewer,
+    WatchWindow,
+)
 from streamcore.uow import EventCollector, Publish
 
 
@@ -29,10 +40,15 @@ class Tables:
 
     movies: MovieTable = field(default_factory=MovieTable)
     auth: AuthTables = field(default_factory=AuthTables)
+    subscriptions: SubscriptionTables = field(default_factory=SubscriptionTables)
 
     def clone(self) -> Tables:
         """Copies whose changes do not touch these tables."""
-        return Tables(movies=self.movies.clone(), auth=self.auth.clone())
+        return Tables(
+            movies=self.movies.clone(),
+            auth=self.auth.clone(),
+            subscriptions=self.subscriptions.clone(),
+        )
 
 
 class MemoryStorage:
@@ -80,6 +96,10 @@ class MemoryUnitOfWork(EventCollector):
         self.users = InMemoryUserRepository(tables.auth)
         self.tokens = InMemoryTokenRepository(tables.auth)
         self.login_attempts = InMemoryLoginAttemptRepository(tables.auth)
+        self.plans = InMemoryPlanRepository(tables.subscriptions)
+        self.subscriptions = InMemorySubscriptionRepository(tables.subscriptions)
+        self.payments = InMemoryPaymentRepository(tables.subscriptions)
+        self.entitlements = MemoryEntitlementRepository(tables)
         return self
 
     def __exit__(
@@ -99,3 +119,62 @@ class MemoryUnitOfWork(EventCollector):
             raise StorageError("commit outside a writing unit of work")
         self._storage.tables = self._working
         self._mark_committed()
+
+
+class MemoryEntitlementRepository:
+    """``EntitlementRepository`` over all the in-memory tables."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
+
+    def viewer(self, user_id: int) -> Viewer | None:
+        """The user's role and whether it is active and not deleted."""
+        user = self._t.auth.users.get(user_id)
+        if user is None:
+            return None
+        return Viewer(role=user.role, may_log_in=user.is_active and user.deleted_at is None)
+
+    def movie_is_live(self, movie_id: int) -> bool:
+        """Whether the movie exists and is not deleted."""
+        movie = self._t.movies.rows.get(movie_id)
+        return movie is not None and movie.deleted_at is None
+
+    def in_watchable_plan(self, user_id: int, movie_id: int, window: WatchWindow) -> bool:
+        """Whether a subscription of the user that may watch now has a plan holding the movie."""
+        members = self._t.subscriptions.plan_movies
+        return self.movie_is_live(movie_id) and any(
+            movie_id in members.get(plan_id, set())
+            for plan_id in self.watchable_plan_ids(user_id, window)
+        )
+
+    def watchable_plan_ids(self, user_id: int, window: WatchWindow) -> list[int]:
+        """The plans of the user's subscriptions that may watch now."""
+        grace = window.canceled_after - window.open_after
+        return sorted(
+            {
+                r.plan_id
+                for r in self._t.subscriptions.subscriptions.values()
+                if r.user_id == user_id
+                and may_watch_at(
+                    paid_until=r.paid_until,
+                    canceled_at=r.canceled_at,
+                    now=window.canceled_after,
+                    grace=grace,
+                )
+            }
+        )
+
+    def movies_in_plans(
+        self, plan_ids: Sequence[int], query: MovieQuery
+    ) -> tuple[list[Movie], int]:
+        """One page of live movies in any of the plans (all live movies for no plans)."""
+        rows = self._t.movies.rows
+        if plan_ids:
+            members = self._t.subscriptions.plan_movies
+            ids = set().union(*(members.get(plan_id, set()) for plan_id in plan_ids))
+            rows = {movie_id: rows[movie_id] for movie_id in ids if movie_id in rows}
+        return InMemoryMovieRepository(MovieTable(rows=rows)).list(query)
+
+    def movies(self, ids: Sequence[int]) -> list[Movie]:
+        """The movies with these ids, in the order given (missing ones left out)."""
+        return [self._t.movies.rows[i] for i in ids if i in self._t.movies.rows]

@@ -85,6 +85,23 @@ class SqlUserRepository:
         values["search_key"] = user_search_key(user.email, user.name)
         self._conn.execute(sa.update(users).where(users.c.id == user.id).values(values))
 
+    def notifiable_emails(self) -> list[str]:
+        """Emails of the active, not deleted users who want news of new movies, by id."""
+        stmt = (
+            sa.select(users.c.email)
+            .where(
+                users.c.is_active == sa.true(),
+                users.c.deleted_at.is_(None),
+                users.c.notify_new_movies == sa.true(),
+            )
+            .order_by(users.c.id)
+        )
+        return list(self._conn.execute(stmt).scalars())
+
+    def _one(self, condition: sa.ColumnElement[bool]) -> User | None:
+        row = self._conn.execute(sa.select(*_USER_COLUMNS).where(condition)).mappings().first()
+        return None if row is None else _user(row)
+
     def list(self, query: UserQuery) -> tuple[list[User], int]:
         """One page of users matching ``query`` (by id), and the number of all matches."""
         conditions = _user_conditions(query)
@@ -100,10 +117,6 @@ class SqlUserRepository:
             return items, len(items)
         count = sa.select(sa.func.count()).select_from(users).where(*conditions)
         return items, self._conn.execute(count).scalar_one()
-
-    def _one(self, condition: sa.ColumnElement[bool]) -> User | None:
-        row = self._conn.execute(sa.select(*_USER_COLUMNS).where(condition)).mappings().first()
-        return None if row is None else _user(row)
 
 
 class SqlTokenRepository:

@@ -16,7 +16,7 @@ from streamcore.movies.errors import DuplicateMovieError
 from streamcore.movies.models import Movie, MovieCreate, MovieQuery
 from streamcore.movies.repository import TitleYear, title_key
 from streamcore.storage.sql.bulk import insert_rows
-from streamcore.storage.sql.schema import movie_countries, movie_genres, movies
+from streamcore.storage.sql.schema import movie_countries, movie_genres, movies, plan_movies
 from streamcore.storage.sql.text import contains
 
 _SORT_COLUMNS = {
@@ -81,6 +81,13 @@ class SqlMovieRepository:
         for table in (movie_genres, movie_countries):
             self._conn.execute(sa.delete(table).where(table.c.movie_id == movie.id))
         self._insert_tags([(movie.id, movie)])
+        # Plans keep a copy of the live flag too (their index serves entitlement listings).
+        live = movie.deleted_at is None
+        self._conn.execute(
+            sa.update(plan_movies)
+            .where(plan_movies.c.movie_id == movie.id, plan_movies.c.live != live)
+            .values(live=live)
+        )
 
     def live_conflicts(
         self, keys: Iterable[TitleYear], *, exclude_id: int | None = None
@@ -100,13 +107,16 @@ class SqlMovieRepository:
         found = {(key, year) for key, year in self._conn.execute(stmt)}
         return found & wanted
 
-    def list(self, query: MovieQuery) -> tuple[list[Movie], int]:
+    def list(
+        self, query: MovieQuery, *, plan_ids: Sequence[int] | None = None
+    ) -> tuple[list[Movie], int]:
         """One page of movies matching ``query``, and the number of all matches.
 
-        A genre (or else a country) filter drives the query from its tag index, which also
-        holds the live flag: the first page and the count never scan the catalogue.
+        ``plan_ids`` keeps only movies in one of those plans (the entitlement read model).
+        A plan, else a genre, else a country filter drives the query from its index, which
+        also holds the live flag: the first page and the count never scan the catalogue.
         """
-        scope = _Scope.of(query)
+        scope = _Scope.of(query, plan_ids)
         column = _SORT_COLUMNS[query.sort.lstrip("-")]
         keys = [scope.id_column] if column is movies.c.id else [column, scope.id_column]
         order = [key.desc() for key in keys] if query.sort.startswith("-") else keys
@@ -169,21 +179,26 @@ class _Scope:
     """A count that reads only the tag index, when nothing but the tag and trash filter."""
 
     @classmethod
-    def of(cls, query: MovieQuery) -> _Scope:
-        tag = _driving_tag(query)
-        if tag is None:
+    def of(cls, query: MovieQuery, plan_ids: Sequence[int] | None = None) -> _Scope:
+        filters = _membership_filters(query, plan_ids)
+        driver = filters[0] if filters and not isinstance(filters[0][2], list) else None
+        rest = _movie_conditions(query) + [
+            movies.c.id.in_(sa.select(table.c.movie_id).where(_key_matches(column, value)))
+            for table, column, value in (filters[1:] if driver else filters)
+        ]
+        if driver is None:
             deleted = movies.c.deleted_at
             trash: dict[str, sa.ColumnElement[bool]]
             trash = {"without": deleted.is_(None), "only": deleted.is_not(None)}
             conditions = [trash[query.trashed]] if query.trashed in trash else []
-            return cls(movies, movies.c.id, conditions + _movie_conditions(query), None)
-        table, column, value = tag
-        trash = {"without": table.c.live == sa.true(), "only": table.c.live == sa.false()}
+            return cls(movies, movies.c.id, conditions + rest, None)
+        table, column, value = driver
+        live = table.c.live
+        trash = {"without": live == sa.true(), "only": live == sa.false()}
         own = [column == value, *([trash[query.trashed]] if query.trashed in trash else [])]
-        others = _movie_conditions(query, skip=table)
         source = table.join(movies, movies.c.id == table.c.movie_id)
-        tag_only = None if others else sa.select(sa.func.count()).select_from(table).where(*own)
-        return cls(source, table.c.movie_id, own + others, tag_only)
+        tag_only = None if rest else sa.select(sa.func.count()).select_from(table).where(*own)
+        return cls(source, table.c.movie_id, own + rest, tag_only)
 
     def count(self) -> sa.Select[Any]:
         """The count of every match."""
@@ -192,29 +207,39 @@ class _Scope:
         return sa.select(sa.func.count()).select_from(self.source).where(*self.conditions)
 
 
-def _driving_tag(query: MovieQuery) -> tuple[sa.Table, sa.Column[str], str] | None:
+Filter = tuple[sa.Table, sa.Column[Any], Any]
+"""A membership filter: a table of (movie_id, key, live) rows, its key column, the key(s)."""
+
+
+def _membership_filters(query: MovieQuery, plan_ids: Sequence[int] | None) -> list[Filter]:
+    """Plan, genre and country filters, the one that drives the query first.
+
+    One plan drives (its index holds the live flag); several plans only restrict (an IN
+    subquery), since a movie in two of them must not come twice.
+    """
+    filters: list[Filter] = []
+    if plan_ids is not None and len(plan_ids) == 1:
+        filters.append((plan_movies, plan_movies.c.plan_id, plan_ids[0]))
     if query.genre is not None:
-        return movie_genres, movie_genres.c.genre, query.genre
+        filters.append((movie_genres, movie_genres.c.genre, query.genre))
     if query.country is not None:
-        return movie_countries, movie_countries.c.country, query.country
-    return None
+        filters.append((movie_countries, movie_countries.c.country, query.country))
+    if plan_ids is not None and len(plan_ids) > 1:
+        filters.append((plan_movies, plan_movies.c.plan_id, list(plan_ids)))
+    return filters
 
 
-def _movie_conditions(
-    query: MovieQuery, *, skip: sa.Table | None = None
-) -> list[sa.ColumnElement[bool]]:
-    """The filters on the movie itself, and tag filters other than the driving one."""
+def _key_matches(column: sa.Column[Any], value: Any) -> sa.ColumnElement[bool]:
+    return column.in_(value) if isinstance(value, list) else column == value
+
+
+def _movie_conditions(query: MovieQuery) -> list[sa.ColumnElement[bool]]:
+    """The filters on the movie itself."""
     conditions: list[sa.ColumnElement[bool]] = []
     if query.q:
         conditions.append(contains(movies.c.title_key, title_key(query.q)))
     if query.year is not None:
         conditions.append(movies.c.year == query.year)
-    for table, column, value in (
-        (movie_genres, movie_genres.c.genre, query.genre),
-        (movie_countries, movie_countries.c.country, query.country),
-    ):
-        if value is not None and table is not skip:
-            conditions.append(movies.c.id.in_(sa.select(table.c.movie_id).where(column == value)))
     return conditions
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-REVISIONS = ("0001_movies", "0002_auth")
+REVISIONS = ("0001_movies", "0002_auth", "0003_subscriptions")
 """Every migration shipped, oldest first; a test keeps this equal to Alembic's history."""
 SCHEMA_REVISION = REVISIONS[-1]
 
@@ -146,3 +146,85 @@ login_failures = sa.Table(
 )
 sa.Index("ix_login_failures_email_failed_at", login_failures.c.email, login_failures.c.failed_at)
 sa.Index("ix_login_failures_failed_at", login_failures.c.failed_at)
+
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("name_key", sa.String(400), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    # Money as whole cents: exact on every backend (SQLite has no exact decimal type).
+    sa.Column("price_cents", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("period", sa.String(5), nullable=False),
+    sa.Column("includes_new_movies", sa.Boolean, nullable=False),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("deleted_at", UTCDateTime, nullable=True),
+)
+sa.Index(
+    "uq_plans_name_live",
+    plans.c.name_key,
+    unique=True,
+    sqlite_where=plans.c.deleted_at.is_(None),
+    postgresql_where=plans.c.deleted_at.is_(None),
+)
+
+plan_movies = sa.Table(
+    "plan_movies",
+    metadata,
+    sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("movie_id", sa.ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True),
+    # A copy of the movie's live flag (kept by the movie repository), like the tag tables.
+    sa.Column("live", sa.Boolean, nullable=False, server_default=sa.true()),
+)
+sa.Index(
+    "ix_plan_movies_plan_id_live_movie_id",
+    plan_movies.c.plan_id,
+    plan_movies.c.live,
+    plan_movies.c.movie_id,
+)
+sa.Index("ix_plan_movies_movie_id", plan_movies.c.movie_id)
+
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("plan_id", sa.ForeignKey("plans.id"), nullable=False),
+    sa.Column("paid_until", UTCDateTime, nullable=True),
+    sa.Column("canceled_at", UTCDateTime, nullable=True),
+    # Set when an expired subscription is superseded by a new one: "open" means neither.
+    sa.Column("closed_at", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+_OPEN = sa.and_(subscriptions.c.canceled_at.is_(None), subscriptions.c.closed_at.is_(None))
+# At most one open subscription per user: two processes cannot both subscribe one user.
+sa.Index(
+    "uq_subscriptions_user_id_open",
+    subscriptions.c.user_id,
+    unique=True,
+    sqlite_where=_OPEN,
+    postgresql_where=_OPEN,
+)
+sa.Index("ix_subscriptions_user_id", subscriptions.c.user_id)
+sa.Index("ix_subscriptions_plan_id", subscriptions.c.plan_id)
+
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("subscription_id", sa.ForeignKey("subscriptions.id"), nullable=False),
+    sa.Column("amount_cents", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("reference", sa.String(200), nullable=False),
+    sa.Column("paid_at", UTCDateTime, nullable=False),
+    sa.Column("period_start", UTCDateTime, nullable=False),
+    sa.Column("period_end", UTCDateTime, nullable=False),
+    # Recording one provider reference twice cannot both win.
+    sa.UniqueConstraint("reference", name="uq_payments_reference"),
+)
+sa.Index("ix_payments_subscription_id", payments.c.subscription_id)

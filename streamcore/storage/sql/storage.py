@@ -18,6 +18,12 @@ from streamcore.storage.sql.auth import (
 from streamcore.storage.sql.engine import WRITE_OPTION, make_engine
 from streamcore.storage.sql.movies import SqlMovieRepository
 from streamcore.storage.sql.schema import REVISIONS, SCHEMA_REVISION
+from streamcore.storage.sql.subscriptions import (
+    SqlEntitlementRepository,
+    SqlPaymentRepository,
+    SqlPlanRepository,
+    SqlSubscriptionRepository,
+)
 from streamcore.uow import EventCollector, Publish
 
 UPGRADE_HINT = "run `streamcore db upgrade`"
@@ -79,6 +85,10 @@ class SqlUnitOfWork(EventCollector):
         self.users = SqlUserRepository(conn)
         self.tokens = SqlTokenRepository(conn)
         self.login_attempts = SqlLoginAttemptRepository(conn)
+        self.plans = SqlPlanRepository(conn)
+        self.subscriptions = SqlSubscriptionRepository(conn)
+        self.payments = SqlPaymentRepository(conn)
+        self.entitlements = SqlEntitlementRepository(conn)
         return self
 
     def __exit__(

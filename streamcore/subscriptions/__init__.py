@@ -1,0 +1,1 @@
+"""Plans, subscriptions, payments and the one entitlement rule (SPEC §3.3)."""

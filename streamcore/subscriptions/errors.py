@@ -1,0 +1,53 @@
+"""Errors of the subscriptions domain: leaves of the categories in ``streamcore.errors``."""
+
+from __future__ import annotations
+
+from streamcore.errors import ConflictError, NotFoundError
+
+
+class PlanNotFoundError(NotFoundError):
+    """No plan with that id or name (or it is hidden from the caller)."""
+
+    def __init__(self, plan: int | str) -> None:
+        super().__init__(f"plan {plan} not found")
+
+
+class DuplicatePlanError(ConflictError):
+    """Another plan already has this name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"a plan named {name!r} already exists")
+
+
+class PlanInUseError(ConflictError):
+    """The plan has a live subscription: deactivate it instead of deleting it."""
+
+    def __init__(self, plan_id: int) -> None:
+        super().__init__(
+            f"plan {plan_id} has a live subscription: deactivate it instead (is_active=false)"
+        )
+
+
+class SubscriptionNotFoundError(NotFoundError):
+    """No subscription with that id, or not one the caller may see."""
+
+    def __init__(self, subscription_id: int) -> None:
+        super().__init__(f"subscription {subscription_id} not found")
+
+
+class LiveSubscriptionExistsError(ConflictError):
+    """The user already has a live (not canceled, not expired) subscription."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"user {user_id} already has a live subscription")
+
+
+class SubscriptionStateError(ConflictError):
+    """The subscription's state does not allow this (e.g. paying a canceled one)."""
+
+
+class PaymentConflictError(ConflictError):
+    """The reference was recorded before with another amount, currency or subscription."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"payment reference {reference!r} was already recorded with other details")

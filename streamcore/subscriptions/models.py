@@ -1,0 +1,177 @@
+"""Plan, subscription and payment models (SPEC §3.3). Money is ``Decimal``, never a float."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
+
+from streamcore.iso import CURRENCY_CODES
+from streamcore.paging import PageQuery
+from streamcore.subscriptions.periods import Period, Status
+from streamcore.validation import MAX_ID, InputModel, OutputModel
+
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("99999999.99")
+
+
+def _money(value: object) -> Decimal:
+    # A float has already lost the exact value: refuse it rather than round it.
+    if isinstance(value, float | bool):
+        raise ValueError("must be a decimal string like '9.99', not a float")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError("must be a decimal number like '9.99'") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError("must be a number >= 0")
+    if amount != amount.quantize(CENT) or amount > MAX_AMOUNT:
+        raise ValueError(f"must have at most 2 decimals and be at most {MAX_AMOUNT}")
+    return amount.quantize(CENT)
+
+
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if code not in CURRENCY_CODES:
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+    return code
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("must include a time zone (e.g. 2026-01-31T12:00:00Z)")
+    return moment
+
+
+Money = Annotated[Decimal, BeforeValidator(_money)]
+Currency = Annotated[str, AfterValidator(_currency)]
+PlanName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class PlanCreate(InputModel):
+    """A new plan, or every field of a full update."""
+
+    name: PlanName
+    description: Description = ""
+    price: Money
+    currency: Currency
+    period: Period
+    includes_new_movies: bool = False
+    is_active: bool = True
+
+
+class PlanPatch(InputModel):
+    """A partial update of a plan: only the fields given change."""
+
+    name: PlanName | None = None
+    description: Description | None = None
+    price: Money | None = None
+    currency: Currency | None = None
+    period: Period | None = None
+    includes_new_movies: bool | None = None
+    is_active: bool | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> PlanPatch:
+        self.reject_nulls(type(self).model_fields)  # every field of a plan has a value
+        return self
+
+
+class PlanQuery(PageQuery):
+    """A page of plans; ``include_inactive`` is for administrators."""
+
+    include_inactive: bool = False
+
+
+class Plan(OutputModel):
+    """A plan as stored."""
+
+    id: int
+    name: str
+    description: str
+    price: Decimal
+    currency: str
+    period: Period
+    includes_new_movies: bool
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class SubscriptionCreate(InputModel):
+    """Subscribe a user (oneself, unless an administrator says whom) to a plan."""
+
+    plan_id: Id
+    user_id: Id | None = None
+
+
+class PlanChange(InputModel):
+    """Move a subscription to another plan, at once and without proration."""
+
+    plan_id: Id
+
+
+class SubscriptionQuery(PageQuery):
+    """A page of subscriptions, newest first; ``user_id`` filters (administrators)."""
+
+    user_id: Id | None = None
+
+
+class SubscriptionRecord(OutputModel):
+    """A subscription as stored: its status is derived, never stored."""
+
+    id: int
+    user_id: int
+    plan_id: int
+    paid_until: datetime | None
+    canceled_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Subscription(OutputModel):
+    """A subscription with its status at the time it was read."""
+
+    id: int
+    user_id: int
+    plan_id: int
+    status: Status
+    paid_until: datetime | None
+    canceled_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PaymentCreate(InputModel):
+    """A payment reported by the payment provider; ``reference`` is its id there."""
+
+    amount: Money
+    currency: Currency
+    reference: Reference
+    paid_at: AwareDatetime | None = None
+
+
+class Payment(OutputModel):
+    """A recorded payment and the period it paid for."""
+
+    id: int
+    subscription_id: int
+    amount: Decimal
+    currency: str
+    reference: str
+    paid_at: datetime
+    period_start: datetime
+    period_end: datetime
+
+
+class PaymentResult(OutputModel):
+    """The payment, and whether this call recorded it (False: a replay of a known reference)."""
+
+    payment: Payment
+    created: bool

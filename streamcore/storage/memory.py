@@ -174,7 +174,3 @@ class MemoryEntitlementRepository:
             ids = set().union(*(members.get(plan_id, set()) for plan_id in plan_ids))
             rows = {movie_id: rows[movie_id] for movie_id in ids if movie_id in rows}
         return InMemoryMovieRepository(MovieTable(rows=rows)).list(query)
-
-    def movies(self, ids: Sequence[int]) -> list[Movie]:
-        """The movies with these ids, in the order given (missing ones left out)."""
-        return [self._t.movies.rows[i] for i in ids if i in self._t.movies.rows]

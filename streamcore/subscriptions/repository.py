@@ -14,7 +14,6 @@ from typing import Protocol
 
 from streamcore.auth.permissions import Role
 from streamcore.movies.models import Movie, MovieQuery
-from streamcore.paging import PageQuery
 from streamcore.subscriptions.errors import (
     DuplicatePlanError,
     LiveSubscriptionExistsError,
@@ -65,10 +64,6 @@ class PlanRepository(Protocol):
 
     def remove_movie(self, plan_id: int, movie_id: int) -> bool:
         """Take a movie out of a plan; False if it was not there."""
-        ...
-
-    def movie_ids(self, plan_id: int, page: PageQuery) -> tuple[list[int], int]:
-        """One page of the ids of the plan's movies (ascending), and their number."""
         ...
 
     def add_to_new_movie_plans(self, movie_ids: Sequence[int]) -> list[int]:
@@ -165,10 +160,6 @@ class EntitlementRepository(Protocol):
         self, plan_ids: Sequence[int], query: MovieQuery
     ) -> tuple[list[Movie], int]:
         """One page of live movies in any of the plans, with the catalogue's filters."""
-        ...
-
-    def movies(self, ids: Sequence[int]) -> list[Movie]:
-        """The movies with these ids, in the order given (missing ones left out)."""
         ...
 
 
@@ -283,11 +274,6 @@ class InMemoryPlanRepository:
             return False
         members.discard(movie_id)
         return True
-
-    def movie_ids(self, plan_id: int, page: PageQuery) -> tuple[list[int], int]:
-        """One page of the ids of the plan's movies (ascending), and their number."""
-        ids = sorted(self._t.plan_movies.get(plan_id, set()))
-        return ids[page.offset : page.offset + page.limit], len(ids)
 
     def add_to_new_movie_plans(self, movie_ids: Sequence[int]) -> list[int]:
         """Put movies in every active plan that takes new movies; return those plans' ids."""

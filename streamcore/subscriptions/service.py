@@ -41,7 +41,7 @@ from streamcore.subscriptions.models import (
     SubscriptionQuery,
     SubscriptionRecord,
 )
-from streamcore.subscriptions.periods import may_watch_at, period_end, status_at
+from streamcore.subscriptions.periods import period_end, status_at
 from streamcore.subscriptions.repository import SubscriptionsUnitOfWork, WatchWindow
 from streamcore.uow import UnitOfWorkFactory
 from streamcore.validation import is_valid_id
@@ -255,6 +255,16 @@ class SubscriptionService:
         False) and changes nothing; with other details it is a ``PaymentConflictError``.
         """
         require(actor, Permission.RECORD_PAYMENTS)
+        try:
+            return self._record_payment(subscription_id, data, actor)
+        except PaymentConflictError:
+            # Another process may have recorded this reference between our read and our
+            # insert (the unique constraint said no): read again; its replay is no conflict.
+            return self._record_payment(subscription_id, data, actor)
+
+    def _record_payment(
+        self, subscription_id: int, data: PaymentCreate, actor: Principal | None
+    ) -> PaymentResult:
         with self._uow() as uow:
             known = uow.payments.get_by_reference(data.reference)
             if known is not None:
@@ -400,13 +410,6 @@ def _is_live(record: SubscriptionRecord, now: datetime, grace: timedelta) -> boo
         paid_until=record.paid_until, canceled_at=record.canceled_at, now=now, grace=grace
     )
     return status in ("pending", "active", "past_due")
-
-
-def watches(record: SubscriptionRecord, now: datetime, grace: timedelta) -> bool:
-    """Whether the subscription lets its user watch at ``now``."""
-    return may_watch_at(
-        paid_until=record.paid_until, canceled_at=record.canceled_at, now=now, grace=grace
-    )
 
 
 def _is_id(ref: str) -> bool:

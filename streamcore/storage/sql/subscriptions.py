@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from streamcore.auth.permissions import Role
 from streamcore.movies.models import Movie, MovieQuery
-from streamcore.paging import PageQuery
+from streamcore.storage.sql.bulk import insert_rows
 from streamcore.storage.sql.movies import SqlMovieRepository
 from streamcore.storage.sql.schema import (
     movies,
@@ -117,20 +117,6 @@ class SqlPlanRepository:
         )
         return result.rowcount > 0
 
-    def movie_ids(self, plan_id: int, page: PageQuery) -> tuple[list[int], int]:
-        """One page of the ids of the plan's movies (ascending), and their number."""
-        where = plan_movies.c.plan_id == plan_id
-        stmt = (
-            sa.select(plan_movies.c.movie_id)
-            .where(where)
-            .order_by(plan_movies.c.movie_id)
-            .limit(page.limit)
-            .offset(page.offset)
-        )
-        ids = list(self._conn.execute(stmt).scalars())
-        count = sa.select(sa.func.count()).select_from(plan_movies).where(where)
-        return ids, self._conn.execute(count).scalar_one()
-
     def add_to_new_movie_plans(self, movie_ids: Sequence[int]) -> list[int]:
         """Put movies in every active plan that takes new movies; return those plans' ids."""
         taking = sa.select(plans.c.id).where(
@@ -144,8 +130,7 @@ class SqlPlanRepository:
             for plan_id in plan_ids
             for movie_id in movie_ids
         ]
-        if rows:
-            self._conn.execute(sa.insert(plan_movies), rows)
+        insert_rows(self._conn, plan_movies, rows)  # an import may bring 100,000 movies
         return plan_ids
 
     def _one(self, condition: sa.ColumnElement[bool]) -> Plan | None:
@@ -319,12 +304,6 @@ class SqlEntitlementRepository:
     ) -> tuple[list[Movie], int]:
         """One page of live movies in any of the plans (all live movies for no plans)."""
         return SqlMovieRepository(self._conn).list(query, plan_ids=plan_ids or None)
-
-    def movies(self, ids: Sequence[int]) -> list[Movie]:
-        """The movies with these ids, in the order given (missing ones left out)."""
-        repository = SqlMovieRepository(self._conn)
-        found = [repository.get(movie_id) for movie_id in ids]
-        return [movie for movie in found if movie is not None]
 
 
 def _watching(window: WatchWindow) -> sa.ColumnElement[bool]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -45,7 +46,7 @@ class LogMailer:
     def send(self, messages: Sequence[Message]) -> None:
         """Log one line per message."""
         for message in messages:
-            logger.info("mail to %s: %s", message.to, message.subject)
+            logger.info("mail to %s: %r", message.to, message.subject)
 
 
 class MemoryMailer:
@@ -101,33 +102,50 @@ class SmtpMailer:
         """Send every message over one connection; raises ``StorageError`` on SMTP failure."""
         if not messages:
             return
+        refused = 0
         try:
             with self._connect() as smtp:
                 for message in messages:
-                    smtp.send_message(self._email(message))
+                    try:
+                        smtp.send_message(self._email(message))
+                    except smtplib.SMTPRecipientsRefused:
+                        refused += 1  # one bad address must not cost the others their mail
         except (OSError, smtplib.SMTPException) as exc:
             # The message names the server, never the credentials.
             raise StorageError(
                 f"cannot send mail through {self.host}:{self.port}: {type(exc).__name__}"
             ) from None
+        if refused:
+            raise StorageError(
+                f"{self.host}:{self.port} refused {refused} of {len(messages)} recipients"
+            )
 
     def _connect(self) -> smtplib.SMTP:
+        # A verified TLS context: without one, smtplib accepts any certificate and a man in
+        # the middle would get the password.
+        context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if self.ssl:
-            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
+            smtp = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS, context=context
+            )
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
-            if self.starttls:
-                smtp.starttls()
-        if self.username:
-            smtp.login(self.username, self.password or "")
+        try:
+            if self.starttls and not self.ssl:
+                smtp.starttls(context=context)
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except BaseException:
+            smtp.close()
+            raise
         return smtp
 
     def _email(self, message: Message) -> EmailMessage:
         email = EmailMessage()
         email["From"] = self.sender
         email["To"] = message.to
-        email["Subject"] = message.subject
+        email["Subject"] = " ".join(message.subject.split())  # one line, whatever a title holds
         email.set_content(message.body)
         return email
 

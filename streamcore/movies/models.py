@@ -73,7 +73,17 @@ def _check_media_path(path: str) -> str:
     return path
 
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+def _one_line(text: str) -> str:
+    if any(ch in text for ch in "\r\n\t\v\f"):
+        raise ValueError("must be one line (no line breaks or tabs)")
+    return text
+
+
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_one_line),
+]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 Year = Annotated[int, AfterValidator(_check_year)]
 Duration = Annotated[int, Field(ge=1, le=1000)]

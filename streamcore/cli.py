@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from streamcore.commands import db, movie, user
+from streamcore.commands import db, movie, plan, subscription, user
 from streamcore.commands.state import CliState
 
 EXIT_REFUSED = 1
@@ -34,7 +34,7 @@ class StreamcoreGroup(TyperGroup):
 app = typer.Typer(
     cls=StreamcoreGroup,
     name="streamcore",
-    help="Administer a streamcore back end: database, movies, users.",
+    help="Administer a streamcore back end: database, movies, users, plans, subscriptions.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -44,6 +44,8 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(movie.app, name="movie")
 app.add_typer(user.app, name="user")
+app.add_typer(plan.app, name="plan")
+app.add_typer(subscription.app, name="subscription")
 
 
 @app.callback()
@@ -61,7 +63,7 @@ def main_options(
         bool, typer.Option("--json", help="Machine-readable JSON output (the REST shapes).")
     ] = False,
 ) -> None:
-    """Administer a streamcore back end: database, movies, users."""
+    """Administer a streamcore back end: database, movies, users, plans, subscriptions."""
     state = CliState(database_url=database_url, json=json_output)
     ctx.obj = state
     ctx.call_on_close(state.close)

@@ -8,9 +8,10 @@ import typer
 from streamcore.commands.output import show_message, show_page, show_record
 from streamcore.commands.state import state_of
 
-app = typer.Typer(help="Users: add, list, change, delete, passwords.", no_args_is_help=True)
+app = typer.Typer(help="Users: add, list, change, delete, passwords, movies.", no_args_is_help=True)
 
 LIST_COLUMNS = ("id", "email", "name", "role", "is_active", "notify_new_movies", "deleted_at")
+MOVIE_COLUMNS = ("id", "title", "year", "genres", "countries", "duration_minutes")
 ROLES = "admin, editor or subscriber"
 
 UserRef = Annotated[str, typer.Argument(metavar="USER", help="The user's id or email.")]
@@ -142,3 +143,42 @@ def set_password(ctx: typer.Context, user: UserRef, password_stdin: PasswordStdi
     change = PasswordChange.model_validate({"password": _read_password(password_stdin)})
     core.auth.set_password(target.id, change)
     show_message(state, f"Password of user {target.id} ({target.email}) changed.")
+
+
+@app.command()
+def movies(
+    ctx: typer.Context,
+    user: UserRef,
+    q: Annotated[
+        str | None, typer.Option("--q", metavar="TEXT", help="Text in the title (any case).")
+    ] = None,
+    genre: Annotated[
+        str | None, typer.Option("--genre", metavar="GENRE", help="Only this genre.")
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", metavar="YEAR", help="Only this year.")
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", metavar="CC", help="Only this country.")
+    ] = None,
+    sort: Annotated[
+        str,
+        typer.Option(
+            "--sort", metavar="KEY", help="id, title, year or created_at; '-' for descending."
+        ),
+    ] = "id",
+    limit: Annotated[int, typer.Option("--limit", metavar="N", help="1..100.")] = 20,
+    offset: Annotated[int, typer.Option("--offset", metavar="N", help=">= 0.")] = 0,
+) -> None:
+    """List the movies a user may watch now, with the catalogue's filters."""
+    from streamcore.movies.models import MovieQuery
+
+    state = state_of(ctx)
+    core = state.core()
+    target = core.auth.find_user(user)
+    given = {"q": q, "genre": genre, "year": year, "country": country}
+    query = MovieQuery.model_validate(
+        {k: v for k, v in given.items() if v is not None}
+        | {"sort": sort, "limit": limit, "offset": offset}
+    )
+    show_page(state, core.entitlements.watchable(target.id, query), MOVIE_COLUMNS)

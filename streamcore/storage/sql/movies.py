@@ -182,22 +182,36 @@ class _Scope:
     def of(cls, query: MovieQuery, plan_ids: Sequence[int] | None = None) -> _Scope:
         filters = _membership_filters(query, plan_ids)
         driver = filters[0] if filters and not isinstance(filters[0][2], list) else None
-        rest = _movie_conditions(query) + [
-            movies.c.id.in_(sa.select(table.c.movie_id).where(_key_matches(column, value)))
-            for table, column, value in (filters[1:] if driver else filters)
-        ]
+        others = filters[1:] if driver else filters
         if driver is None:
             deleted = movies.c.deleted_at
             trash: dict[str, sa.ColumnElement[bool]]
             trash = {"without": deleted.is_(None), "only": deleted.is_not(None)}
             conditions = [trash[query.trashed]] if query.trashed in trash else []
-            return cls(movies, movies.c.id, conditions + rest, None)
+            conditions += [
+                movies.c.id.in_(sa.select(table.c.movie_id).where(_key_matches(column, value)))
+                for table, column, value in others
+            ]
+            return cls(movies, movies.c.id, conditions + _movie_conditions(query), None)
         table, column, value = driver
         live = table.c.live
         trash = {"without": live == sa.true(), "only": live == sa.false()}
         own = [column == value, *([trash[query.trashed]] if query.trashed in trash else [])]
-        source = table.join(movies, movies.c.id == table.c.movie_id)
-        tag_only = None if rest else sa.select(sa.func.count()).select_from(table).where(*own)
+        # Further single-key filters join on the driver's movie id: an index lookup per row
+        # instead of materialising every movie of that tag first.
+        joined: sa.FromClause = table
+        rest: list[sa.ColumnElement[bool]] = []
+        for other, other_column, other_value in others:
+            if isinstance(other_value, list):
+                subquery = sa.select(other.c.movie_id).where(other_column.in_(other_value))
+                rest.append(table.c.movie_id.in_(subquery))
+            else:
+                on = sa.and_(other.c.movie_id == table.c.movie_id, other_column == other_value)
+                joined = joined.join(other, on)
+        rest += _movie_conditions(query)
+        source = joined.join(movies, movies.c.id == table.c.movie_id)
+        only_tags = not rest and joined is table
+        tag_only = sa.select(sa.func.count()).select_from(table).where(*own) if only_tags else None
         return cls(source, table.c.movie_id, own + rest, tag_only)
 
     def count(self) -> sa.Select[Any]:

@@ -258,46 +258,24 @@ class SqlEntitlementRepository:
 
     def viewer(self, user_id: int) -> Viewer | None:
         """The user's role and whether it is active and not deleted."""
-        stmt = sa.select(users.c.role, users.c.is_active, users.c.deleted_at).where(
-            users.c.id == user_id
-        )
-        row = self._conn.execute(stmt).first()
+        row = self._conn.execute(_VIEWER, {"user_id": user_id}).first()
         if row is None:
             return None
         return Viewer(role=Role(row.role), may_log_in=row.is_active and row.deleted_at is None)
 
     def movie_is_live(self, movie_id: int) -> bool:
         """Whether the movie exists and is not deleted."""
-        stmt = sa.select(movies.c.id).where(movies.c.id == movie_id, movies.c.deleted_at.is_(None))
-        return self._conn.execute(stmt).first() is not None
+        return self._conn.execute(_MOVIE_LIVE, {"movie_id": movie_id}).first() is not None
 
     def in_watchable_plan(self, user_id: int, movie_id: int, window: WatchWindow) -> bool:
         """Whether a subscription of the user that may watch now has a plan holding the movie."""
-        stmt = (
-            sa.select(sa.literal(1))
-            .select_from(subscriptions)
-            .join(
-                plan_movies,
-                sa.and_(
-                    plan_movies.c.plan_id == subscriptions.c.plan_id,
-                    plan_movies.c.movie_id == movie_id,
-                    plan_movies.c.live == sa.true(),
-                ),
-            )
-            .where(subscriptions.c.user_id == user_id, _watching(window))
-            .limit(1)
-        )
-        return self._conn.execute(stmt).first() is not None
+        params = {"user_id": user_id, "movie_id": movie_id, **_cutoffs(window)}
+        return self._conn.execute(_IN_WATCHABLE_PLAN, params).first() is not None
 
     def watchable_plan_ids(self, user_id: int, window: WatchWindow) -> list[int]:
         """The plans of the user's subscriptions that may watch now."""
-        stmt = (
-            sa.select(subscriptions.c.plan_id)
-            .where(subscriptions.c.user_id == user_id, _watching(window))
-            .distinct()
-            .order_by(subscriptions.c.plan_id)
-        )
-        return list(self._conn.execute(stmt).scalars())
+        params = {"user_id": user_id, **_cutoffs(window)}
+        return list(self._conn.execute(_WATCHABLE_PLANS, params).scalars())
 
     def movies_in_plans(
         self, plan_ids: Sequence[int], query: MovieQuery
@@ -306,13 +284,48 @@ class SqlEntitlementRepository:
         return SqlMovieRepository(self._conn).list(query, plan_ids=plan_ids or None)
 
 
-def _watching(window: WatchWindow) -> sa.ColumnElement[bool]:
-    """The SQL form of ``periods.may_watch_at``, with the cutoffs computed in Python."""
-    paid_until = subscriptions.c.paid_until
-    return sa.or_(
-        sa.and_(subscriptions.c.canceled_at.is_(None), paid_until > window.open_after),
-        sa.and_(subscriptions.c.canceled_at.is_not(None), paid_until > window.canceled_after),
+def _cutoffs(window: WatchWindow) -> dict[str, datetime]:
+    return {"open_after": window.open_after, "canceled_after": window.canceled_after}
+
+
+# The SQL form of ``periods.may_watch_at``; the cut-offs come from Python (no date arithmetic
+# in SQL). Statements are built once: building them costs more than running these lookups.
+_WATCHING = sa.or_(
+    sa.and_(
+        subscriptions.c.canceled_at.is_(None),
+        subscriptions.c.paid_until > sa.bindparam("open_after"),
+    ),
+    sa.and_(
+        subscriptions.c.canceled_at.is_not(None),
+        subscriptions.c.paid_until > sa.bindparam("canceled_after"),
+    ),
+)
+_VIEWER = sa.select(users.c.role, users.c.is_active, users.c.deleted_at).where(
+    users.c.id == sa.bindparam("user_id")
+)
+_MOVIE_LIVE = sa.select(movies.c.id).where(
+    movies.c.id == sa.bindparam("movie_id"), movies.c.deleted_at.is_(None)
+)
+_IN_WATCHABLE_PLAN = (
+    sa.select(sa.literal(1))
+    .select_from(subscriptions)
+    .join(
+        plan_movies,
+        sa.and_(
+            plan_movies.c.plan_id == subscriptions.c.plan_id,
+            plan_movies.c.movie_id == sa.bindparam("movie_id"),
+            plan_movies.c.live == sa.true(),
+        ),
     )
+    .where(subscriptions.c.user_id == sa.bindparam("user_id"), _WATCHING)
+    .limit(1)
+)
+_WATCHABLE_PLANS = (
+    sa.select(subscriptions.c.plan_id)
+    .where(subscriptions.c.user_id == sa.bindparam("user_id"), _WATCHING)
+    .distinct()
+    .order_by(subscriptions.c.plan_id)
+)
 
 
 def _plan_values(fields: dict[str, Any]) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
@@ -17,19 +18,24 @@ CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("99999999.99")
 
 
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
 def _money(value: object) -> Decimal:
     # A float has already lost the exact value: refuse it rather than round it.
     if isinstance(value, float | bool):
         raise ValueError("must be a decimal string like '9.99', not a float")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError("must be a decimal number like '9.99'") from None
-    if not amount.is_finite() or amount < 0:
+    text = format(value, "f") if isinstance(value, Decimal) else str(value).strip()
+    if not isinstance(value, str | int | Decimal) or not _NUMBER.fullmatch(text):
+        raise ValueError("must be a decimal number like '9.99'")
+    amount = Decimal(text)
+    if amount < 0:
         raise ValueError("must be a number >= 0")
-    if amount != amount.quantize(CENT) or amount > MAX_AMOUNT:
-        raise ValueError(f"must have at most 2 decimals and be at most {MAX_AMOUNT}")
-    return amount.quantize(CENT)
+    if amount != amount.quantize(CENT):
+        raise ValueError("must have at most 2 decimals")
+    if amount > MAX_AMOUNT:
+        raise ValueError(f"must be at most {MAX_AMOUNT}")
+    return abs(amount.quantize(CENT))  # abs: "-0" is 0.00, not -0.00
 
 
 def _currency(value: str) -> str:
@@ -42,7 +48,7 @@ def _currency(value: str) -> str:
 def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("must include a time zone (e.g. 2026-01-31T12:00:00Z)")
-    return moment
+    return moment.astimezone(UTC)  # periods are counted in UTC, whatever zone it came in
 
 
 Money = Annotated[Decimal, BeforeValidator(_money)]
@@ -124,7 +130,10 @@ class SubscriptionQuery(PageQuery):
 
 
 class SubscriptionRecord(OutputModel):
-    """A subscription as stored: its status is derived, never stored."""
+    """A subscription as stored: its status is derived, never stored.
+
+    ``closed_at`` marks an expired subscription that a newer one replaced; it stays expired.
+    """
 
     id: int
     user_id: int
@@ -133,6 +142,7 @@ class SubscriptionRecord(OutputModel):
     canceled_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    closed_at: datetime | None = None
 
 
 class Subscription(OutputModel):

@@ -195,7 +195,6 @@ class SubscriptionTables:
     deleted_plans: set[int] = field(default_factory=set)
     plan_movies: dict[int, set[int]] = field(default_factory=dict)
     subscriptions: dict[int, SubscriptionRecord] = field(default_factory=dict)
-    closed: set[int] = field(default_factory=set)
     payments: dict[str, Payment] = field(default_factory=dict)
     next_ids: dict[str, int] = field(
         default_factory=lambda: {"plan": 1, "subscription": 1, "payment": 1}
@@ -209,7 +208,6 @@ class SubscriptionTables:
             deleted_plans=set(self.deleted_plans),
             plan_movies={k: set(v) for k, v in self.plan_movies.items()},
             subscriptions=dict(self.subscriptions),
-            closed=set(self.closed),
             payments=dict(self.payments),
             next_ids=dict(self.next_ids),
         )
@@ -333,13 +331,14 @@ class InMemorySubscriptionRepository:
 
     def close(self, subscription_id: int, now: datetime) -> None:
         """Mark an expired subscription as superseded."""
-        self._t.closed.add(subscription_id)
+        record = self._t.subscriptions[subscription_id]
+        self._t.subscriptions[subscription_id] = record.model_copy(update={"closed_at": now})
 
     def _open(self) -> list[SubscriptionRecord]:
         return [
             r
             for r in self._t.subscriptions.values()
-            if r.canceled_at is None and r.id not in self._t.closed
+            if r.canceled_at is None and r.closed_at is None
         ]
 
     def list(self, query: SubscriptionQuery) -> tuple[list[SubscriptionRecord], int]:

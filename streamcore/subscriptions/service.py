@@ -74,6 +74,7 @@ class PlanService:
 
     def find(self, ref: str) -> Plan:
         """A plan by id or name (for the trusted CLI)."""
+        ref = ref.strip()
         with self._uow(readonly=True) as uow:
             plan = uow.plans.get(int(ref)) if _is_id(ref) else uow.plans.get_by_name(ref)
         if plan is None:
@@ -218,8 +219,7 @@ class SubscriptionService:
         """Move to another active plan, at once, without proration (owner or administrator)."""
         with self._uow() as uow:
             record = _load_subscription(uow, subscription_id, actor)
-            if record.canceled_at is not None:
-                raise SubscriptionStateError(f"subscription {subscription_id} is canceled")
+            _ensure_open(record)
             plan = _load_plan(uow, change.plan_id, field="plan_id")
             if not plan.is_active:
                 raise InvalidInputError.single("plan_id", f"plan {plan.id} is not active")
@@ -277,8 +277,7 @@ class SubscriptionService:
     def _new_payment(
         self, uow: SubscriptionsUnitOfWork, record: SubscriptionRecord, data: PaymentCreate
     ) -> Payment:
-        if record.canceled_at is not None:
-            raise SubscriptionStateError(f"subscription {record.id} is canceled: no payments")
+        _ensure_open(record, ": no payments")
         plan = _load_plan(uow, record.plan_id)
         if (data.amount, data.currency) != (plan.price, plan.currency):
             raise InvalidInputError.single(
@@ -320,7 +319,7 @@ class SubscriptionService:
         status = status_at(
             paid_until=record.paid_until, canceled_at=record.canceled_at, now=now, grace=self._grace
         )
-        return Subscription(**record.model_dump(), status=status)
+        return Subscription(**record.model_dump(exclude={"closed_at"}), status=status)
 
     def list(
         self, query: SubscriptionQuery | None = None, *, actor: Principal | None = None
@@ -410,6 +409,16 @@ def _is_live(record: SubscriptionRecord, now: datetime, grace: timedelta) -> boo
         paid_until=record.paid_until, canceled_at=record.canceled_at, now=now, grace=grace
     )
     return status in ("pending", "active", "past_due")
+
+
+def _ensure_open(record: SubscriptionRecord, refusal: str = "") -> None:
+    """Payments and plan changes are for subscriptions neither canceled nor replaced."""
+    if record.canceled_at is not None:
+        raise SubscriptionStateError(f"subscription {record.id} is canceled{refusal}")
+    if record.closed_at is not None:
+        raise SubscriptionStateError(
+            f"subscription {record.id} expired and was replaced by a newer one"
+        )
 
 
 def _is_id(ref: str) -> bool:

@@ -40,7 +40,7 @@ from streamcore.subscriptions.repository import Viewer, WatchWindow, plan_key
 
 CENTS = Decimal(100)
 _PLAN_COLUMNS = [c for c in plans.c if c.name not in {"name_key", "deleted_at"}]
-_SUBSCRIPTION_COLUMNS = [c for c in subscriptions.c if c.name != "closed_at"]
+_SUBSCRIPTION_COLUMNS = list(subscriptions.c)
 _OPEN = sa.and_(subscriptions.c.canceled_at.is_(None), subscriptions.c.closed_at.is_(None))
 
 

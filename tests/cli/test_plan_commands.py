@@ -390,10 +390,7 @@ def test_show_an_inactive_plan(cli: Cli) -> None:
 
 
 def test_plan_name_ref_ignores_surrounding_space_like_user_refs(cli: Cli) -> None:
-    """Names are stored stripped, and USER refs ignore surrounding space; PLAN refs should too.
-
-    Fails today: ``PlanService.find`` looks the raw text up, so " Basic " is not found.
-    """
+    """Names are stored stripped, and USER refs ignore surrounding space; PLAN refs should too."""
     seed_plans(cli)
     assert cli.json("plan", "show", " Basic ") == stored(cli, 1)
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Self, cast
 
@@ -62,7 +63,7 @@ class StreamCore:
             hasher or Argon2Hasher(),
             token_ttl=timedelta(seconds=settings.token_ttl),
             clock=clock,
-            on_user_deleted=[_cancel_subscriptions],
+            on_user_deleted=[partial(_cancel_subscriptions, grace=grace)],
         )
         self.movies = MovieService(uow, clock=clock)
         self.plans = PlanService(uow, clock=clock, grace=grace)
@@ -136,9 +137,11 @@ def upgrade_database(settings: Settings) -> tuple[str | None, str]:
         return before, head_revision()
 
 
-def _cancel_subscriptions(uow: AuthUnitOfWork, user_id: int, now: datetime) -> None:
+def _cancel_subscriptions(
+    uow: AuthUnitOfWork, user_id: int, now: datetime, *, grace: timedelta
+) -> None:
     """Deleting a user cancels its live subscription, in the same unit of work."""
-    cancel_live_subscriptions(cast(StorageUnitOfWork, uow), user_id, now)
+    cancel_live_subscriptions(cast(StorageUnitOfWork, uow), user_id, now, grace=grace)
 
 
 @dataclass(frozen=True, slots=True)

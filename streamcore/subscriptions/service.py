@@ -279,7 +279,9 @@ class SubscriptionService:
     ) -> Payment:
         _ensure_open(record, ": no payments")
         plan = _load_plan(uow, record.plan_id)
-        if (data.amount, data.currency) != (plan.price, plan.currency):
+        if data.currency != plan.currency:
+            raise InvalidInputError.single("currency", f"must be the plan's, {plan.currency}")
+        if data.amount != plan.price:
             raise InvalidInputError.single(
                 "amount", f"must be the plan's price, {plan.price} {plan.currency}"
             )
@@ -397,10 +399,14 @@ def cancel_record(
     return canceled
 
 
-def cancel_live_subscriptions(uow: SubscriptionsUnitOfWork, user_id: int, now: datetime) -> None:
-    """Cancel the user's open subscriptions: the hook run when a user is deleted."""
+def cancel_live_subscriptions(
+    uow: SubscriptionsUnitOfWork, user_id: int, now: datetime, *, grace: timedelta
+) -> None:
+    """Cancel the user's live subscription (an expired one stays expired): the hook run when
+    a user is deleted."""
     for record in uow.subscriptions.open_for_user(user_id):
-        cancel_record(uow, record, now)
+        if _is_live(record, now, grace):
+            cancel_record(uow, record, now)
 
 
 def _is_live(record: SubscriptionRecord, now: datetime, grace: timedelta) -> bool:

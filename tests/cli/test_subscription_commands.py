@@ -550,7 +550,7 @@ def test_pay_passes_the_amount_to_the_model_as_a_string(
         ),
         (
             ["--amount", "9.99", "--currency", "USD"],
-            "error: amount: must be the plan's price, 9.99 EUR",
+            "error: currency: must be the plan's, EUR",
         ),
         (["--amount", "9.999", "--currency", "EUR"], "error: amount: must have at most 2 decimals"),
         (["--amount", "-9.99", "--currency", "EUR"], "error: amount: must be a number >= 0"),

@@ -73,8 +73,11 @@ def _check_media_path(path: str) -> str:
     return path
 
 
+_BREAK = re.compile(r"[\r\n\t\v\f]")
+
+
 def _one_line(text: str) -> str:
-    if any(ch in text for ch in "\r\n\t\v\f"):
+    if _BREAK.search(text):
         raise ValueError("must be one line (no line breaks or tabs)")
     return text
 

@@ -57,6 +57,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from support import captured_sql, git_commit, load_average
+
 SEED = 20261127
 SECTIONS = ("cold", "import", "query", "sql")
 
@@ -251,32 +253,6 @@ def machine_info() -> dict[str, Any]:
         "loadavg_start": load_average(),
         "commit": git_commit(),
     }
-
-
-def git_commit() -> str | None:
-    """The project's commit, with ``+dirty`` when ``streamcore/`` has uncommitted changes."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--", "streamcore"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return head + ("+dirty" if dirty else "")
-
-
-def load_average() -> list[float] | None:
-    """1, 5 and 15 minute load averages: how busy the machine was (2 cores: 2.0 is full)."""
-    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
 def run_quiet(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
@@ -718,7 +694,7 @@ def bench_queries(
             engine = core.storage.engine  # type: ignore[attr-defined]
             for label, fields in list_cases(count, tallies):
                 query = MovieQuery(**fields)
-                with captured_sql(engine) as statements:
+                with captured_sql(engine, selects_only=True) as statements:
                     page = core.movies.list(query)
                 calls: dict[str, Callable[[], object]] = {
                     "list": lambda query=query: core.movies.list(query)
@@ -805,24 +781,6 @@ def bench_queries(
     finally:
         raw.close()
     return results + sql_results, details
-
-
-@contextmanager
-def captured_sql(engine: Any) -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
-    """Record the SELECT statements (and their parameters) the engine sends."""
-    from sqlalchemy import event
-
-    statements: list[tuple[str, tuple[Any, ...]]] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append((statement, tuple(parameters or ())))
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 # --------------------------------------------------------------------------- report

@@ -49,17 +49,17 @@ import re
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from support import captured_sql, git_commit, load_average
 
 from streamcore import StreamCore
 from streamcore.auth.repository import user_search_key
@@ -396,23 +396,6 @@ def timed(
 # --------------------------------------------------------------------------- SQL breakdown
 
 
-@contextmanager
-def captured_sql(engine: Any) -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
-    """Record the statements (and their driver-level parameters) the engine sends."""
-    from sqlalchemy import event
-
-    statements: list[tuple[str, tuple[Any, ...]]] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
-        statements.append((statement, tuple(parameters or ())))
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
 def label_of(sql: str) -> str:
     """A short name for a statement: its verb, tables, and whether it counts."""
     text = " ".join(sql.split())
@@ -530,32 +513,6 @@ def machine_info() -> dict[str, Any]:
         "loadavg_start": load_average(),
         "commit": git_commit(),
     }
-
-
-def load_average() -> list[float] | None:
-    """1, 5 and 15 minute load averages (2 cores: 2.0 is a full machine)."""
-    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
-
-
-def git_commit() -> str | None:
-    """The project's commit, ``+dirty`` when ``streamcore/`` has uncommitted changes."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--", "streamcore"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return head + ("+dirty" if dirty else "")
 
 
 def log(message: str) -> None:

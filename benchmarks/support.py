@@ -1,0 +1,56 @@
+"""What the benchmark scripts share: the machine's state, the commit, and SQL capture."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+def git_commit() -> str | None:
+    """The project's commit, with ``+dirty`` when ``streamcore/`` has uncommitted changes."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "streamcore"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+dirty" if dirty else "")
+
+
+def load_average() -> list[float] | None:
+    """1, 5 and 15 minute load averages: how busy the machine was (2 cores: 2.0 is full)."""
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
+
+@contextmanager
+def captured_sql(
+    engine: Any, *, selects_only: bool = False
+) -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
+    """Record the statements (and their driver-level parameters) the engine sends."""
+    from sqlalchemy import event
+
+    statements: list[tuple[str, tuple[Any, ...]]] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        if not selects_only or statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, tuple(parameters or ())))
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)

@@ -86,6 +86,10 @@ class TokenRepository(Protocol):
 class LoginAttemptRepository(Protocol):
     """Failed logins per email, shared by every process that uses the storage."""
 
+    def lock(self, email: str) -> None:
+        """Serialize the login attempts of one email until the transaction ends."""
+        ...
+
     def record_failure(self, email: str, at: datetime) -> None:
         """Remember one failed login."""
         ...
@@ -265,6 +269,9 @@ class InMemoryLoginAttemptRepository:
 
     def __init__(self, tables: AuthTables) -> None:
         self._t = tables
+
+    def lock(self, email: str) -> None:
+        """Nothing to do: writing units of work already run one at a time."""
 
     def record_failure(self, email: str, at: datetime) -> None:
         """Remember one failed login."""

@@ -1,8 +1,9 @@
 """``AuthService``: accounts, passwords, login, tokens and lockout (SPEC §3.1).
 
-Each method is one use case. Login is the exception that proves the rule: it reads in one
-unit of work, verifies the password outside any transaction (argon2 is slow on purpose and
-must not hold SQLite's write lock), then writes the outcome in a second one.
+Each method is one use case. Login is the exception that proves the rule: it counts the
+attempt in one short unit of work, verifies the password outside any transaction (argon2 is
+slow on purpose and must not hold SQLite's write lock), and on success opens the session in a
+second one.
 """
 
 from __future__ import annotations
@@ -182,10 +183,15 @@ class AuthService:
         """
         email, password = credentials.email, credentials.password.get_secret_value()
         now = self._clock()
-        with self._uow(readonly=True) as uow:
+        with self._uow() as uow:
+            uow.login_attempts.lock(email)
             self._check_lockout(uow, email, now)
+            # Counted as a failure until the password proves right (a success clears it): so
+            # attempts in flight at once, in any process, cannot get past the limit.
+            uow.login_attempts.record_failure(email, now)
             user = uow.users.get_by_email(email)
             stored = uow.users.password_hash(user.id) if user else None
+            uow.commit()
         if user is None or stored is None:
             self._hasher.verify_dummy(password)  # as slow as a real verify: no user probing
             verified = False
@@ -198,7 +204,6 @@ class AuthService:
             or not user.is_active
             or user.deleted_at is not None
         ):
-            self._record_failure(email, now)
             raise InvalidCredentialsError
         return self._open_session(user, password, stored, now)
 
@@ -287,11 +292,6 @@ class AuthService:
                 "too many failed logins for this email; try again later",
                 retry_after=max(1, math.ceil(wait)),
             )
-
-    def _record_failure(self, email: str, now: datetime) -> None:
-        with self._uow() as uow:
-            uow.login_attempts.record_failure(email, now)
-            uow.commit()
 
     def _open_session(self, user: User, password: str, stored: str, now: datetime) -> LoginResult:
         token = self._new_token()

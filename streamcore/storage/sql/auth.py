@@ -160,6 +160,17 @@ class SqlLoginAttemptRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
+    def lock(self, email: str) -> None:
+        """Serialize the attempts of one email until the transaction ends.
+
+        SQLite writers already run one at a time (BEGIN IMMEDIATE); PostgreSQL takes a
+        transaction-scoped advisory lock on the email, so two processes cannot both count 4.
+        """
+        if self._conn.dialect.name == "postgresql":
+            self._conn.execute(
+                sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(email, 0)))
+            )
+
     def record_failure(self, email: str, at: datetime) -> None:
         """Remember one failed login."""
         self._conn.execute(sa.insert(login_failures).values(email=email, failed_at=at))

@@ -204,11 +204,13 @@ class EventPublisher:
                 logger.exception("after-batch hook %r failed; the change stays committed", hook)
 
     def _send(self, events: Iterable[Event]) -> None:
+        # Receivers are looked up once per signal per batch: an import sends one event a row.
+        receivers: dict[NamedSignal, list[Callable[..., object]]] = {}
         for event in events:
             signal = SIGNAL_OF[type(event)]
-            if not signal.receivers:
-                continue
-            for receiver in signal.receivers_for(self.sender):
+            if signal not in receivers:
+                receivers[signal] = list(signal.receivers_for(self.sender))
+            for receiver in receivers[signal]:
                 try:
                     receiver(self.sender, event=event)
                 except Exception:

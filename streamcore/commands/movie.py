@@ -5,6 +5,16 @@ from typing import Annotated
 
 import typer
 
+from streamcore.commands.options import (
+    CountryFilter,
+    GenreFilter,
+    Limit,
+    Offset,
+    Sort,
+    TitleText,
+    YearFilter,
+    given,
+)
 from streamcore.commands.output import show_message, show_page, show_record
 from streamcore.commands.state import state_of
 
@@ -35,10 +45,6 @@ Media = Annotated[
 ]
 
 
-def _given(**options: object) -> dict[str, object]:
-    return {name: value for name, value in options.items() if value is not None}
-
-
 @app.command()
 def add(
     ctx: typer.Context,
@@ -55,7 +61,7 @@ def add(
 
     state = state_of(ctx)
     data = MovieCreate.model_validate(
-        _given(
+        given(
             title=title,
             year=year,
             description=description,
@@ -71,25 +77,23 @@ def add(
 @app.command("list")
 def list_movies(
     ctx: typer.Context,
-    q: Annotated[str | None, typer.Option("--q", help="Text in the title (any case).")] = None,
-    genre: Annotated[str | None, typer.Option("--genre", help="Only this genre.")] = None,
-    year: Annotated[int | None, typer.Option("--year", help="Only this year.")] = None,
-    country: Annotated[str | None, typer.Option("--country", help="Only this country.")] = None,
+    q: TitleText = None,
+    genre: GenreFilter = None,
+    year: YearFilter = None,
+    country: CountryFilter = None,
     trashed: Annotated[
         str, typer.Option("--trashed", help="without | with | only deleted movies.")
     ] = "without",
-    sort: Annotated[
-        str, typer.Option("--sort", help="id, title, year or created_at; '-' for descending.")
-    ] = "id",
-    limit: Annotated[int, typer.Option("--limit", help="1..100.")] = 20,
-    offset: Annotated[int, typer.Option("--offset", help=">= 0.")] = 0,
+    sort: Sort = "id",
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> None:
     """List the catalogue, filtered, sorted and paged."""
     from streamcore.movies.models import MovieQuery
 
     state = state_of(ctx)
     query = MovieQuery.model_validate(
-        _given(
+        given(
             q=q,
             genre=genre,
             year=year,
@@ -141,7 +145,7 @@ def update(
     from streamcore.movies.models import MoviePatch
 
     state = state_of(ctx)
-    changes = _given(
+    changes = given(
         title=title,
         year=year,
         description=description,

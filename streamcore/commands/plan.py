@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from streamcore.commands.options import Limit, Offset, given
 from streamcore.commands.output import show_message, show_page, show_record
 from streamcore.commands.state import state_of
 
@@ -20,12 +21,6 @@ MovieId = Annotated[int, typer.Argument(metavar="MOVIE_ID", help="The movie's id
 Description = Annotated[
     str | None, typer.Option("--description", metavar="TEXT", help="Up to 5000 characters.")
 ]
-Limit = Annotated[int, typer.Option("--limit", metavar="N", help="1..100.")]
-Offset = Annotated[int, typer.Option("--offset", metavar="N", help=">= 0.")]
-
-
-def _given(**options: object) -> dict[str, object]:
-    return {name: value for name, value in options.items() if value is not None}
 
 
 @app.command()
@@ -56,7 +51,7 @@ def add(
 
     state = state_of(ctx)
     data = PlanCreate.model_validate(
-        _given(
+        given(
             name=name,
             description=description,
             price=price,
@@ -132,7 +127,7 @@ def update(
     core = state.core()
     target = core.plans.find(plan)
     patch = PlanPatch.model_validate(
-        _given(
+        given(
             name=name,
             description=description,
             price=price,

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from streamcore.commands.options import Limit, Offset, given
 from streamcore.commands.output import show_message, show_page, show_record
 from streamcore.commands.state import state_of
 
@@ -61,8 +62,8 @@ def list_subscriptions(
         str | None,
         typer.Option("--user", metavar="USER", help="Only this user's (id or email)."),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", metavar="N", help="1..100.")] = 20,
-    offset: Annotated[int, typer.Option("--offset", metavar="N", help=">= 0.")] = 0,
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> None:
     """List subscriptions, newest first."""
     from streamcore.subscriptions.models import SubscriptionQuery
@@ -129,9 +130,9 @@ def pay(
     from streamcore.subscriptions.models import PaymentCreate
 
     state = state_of(ctx)
-    given = {"amount": amount, "currency": currency, "reference": reference}
-    moment = _aware(paid_at)
-    data = PaymentCreate.model_validate(given if moment is None else given | {"paid_at": moment})
+    data = PaymentCreate.model_validate(
+        given(amount=amount, currency=currency, reference=reference, paid_at=_aware(paid_at))
+    )
     result = state.core().subscriptions.record_payment(subscription_id, data)
     if state.json:
         show_record(state, result)

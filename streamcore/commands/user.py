@@ -5,6 +5,16 @@ from typing import Annotated
 
 import typer
 
+from streamcore.commands.options import (
+    CountryFilter,
+    GenreFilter,
+    Limit,
+    Offset,
+    Sort,
+    TitleText,
+    YearFilter,
+    given,
+)
 from streamcore.commands.output import show_message, show_page, show_record
 from streamcore.commands.state import state_of
 
@@ -59,17 +69,15 @@ def list_users(
     trashed: Annotated[
         str, typer.Option("--trashed", help="without | with | only deleted users.")
     ] = "without",
-    limit: Annotated[int, typer.Option("--limit", help="1..100.")] = 20,
-    offset: Annotated[int, typer.Option("--offset", help=">= 0.")] = 0,
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> None:
     """List users, filtered and paged (by id)."""
     from streamcore.auth.models import UserQuery
 
     state = state_of(ctx)
-    given = {"q": q, "role": role, "is_active": active}
     query = UserQuery.model_validate(
-        {k: v for k, v in given.items() if v is not None}
-        | {"trashed": trashed, "limit": limit, "offset": offset}
+        given(q=q, role=role, is_active=active, trashed=trashed, limit=limit, offset=offset)
     )
     show_page(state, state.core().auth.list_users(query), LIST_COLUMNS)
 
@@ -108,8 +116,9 @@ def update(
     state = state_of(ctx)
     core = state.core()
     target = core.auth.find_user(user)
-    given = {"name": name, "role": role, "is_active": active, "notify_new_movies": notify}
-    patch = UserPatch.model_validate({k: v for k, v in given.items() if v is not None})
+    patch = UserPatch.model_validate(
+        given(name=name, role=role, is_active=active, notify_new_movies=notify)
+    )
     show_record(state, core.auth.update_user(target.id, patch))
 
 
@@ -149,26 +158,13 @@ def set_password(ctx: typer.Context, user: UserRef, password_stdin: PasswordStdi
 def movies(
     ctx: typer.Context,
     user: UserRef,
-    q: Annotated[
-        str | None, typer.Option("--q", metavar="TEXT", help="Text in the title (any case).")
-    ] = None,
-    genre: Annotated[
-        str | None, typer.Option("--genre", metavar="GENRE", help="Only this genre.")
-    ] = None,
-    year: Annotated[
-        int | None, typer.Option("--year", metavar="YEAR", help="Only this year.")
-    ] = None,
-    country: Annotated[
-        str | None, typer.Option("--country", metavar="CC", help="Only this country.")
-    ] = None,
-    sort: Annotated[
-        str,
-        typer.Option(
-            "--sort", metavar="KEY", help="id, title, year or created_at; '-' for descending."
-        ),
-    ] = "id",
-    limit: Annotated[int, typer.Option("--limit", metavar="N", help="1..100.")] = 20,
-    offset: Annotated[int, typer.Option("--offset", metavar="N", help=">= 0.")] = 0,
+    q: TitleText = None,
+    genre: GenreFilter = None,
+    year: YearFilter = None,
+    country: CountryFilter = None,
+    sort: Sort = "id",
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> None:
     """List the movies a user may watch now, with the catalogue's filters."""
     from streamcore.movies.models import MovieQuery
@@ -176,9 +172,7 @@ def movies(
     state = state_of(ctx)
     core = state.core()
     target = core.auth.find_user(user)
-    given = {"q": q, "genre": genre, "year": year, "country": country}
     query = MovieQuery.model_validate(
-        {k: v for k, v in given.items() if v is not None}
-        | {"sort": sort, "limit": limit, "offset": offset}
+        given(q=q, genre=genre, year=year, country=country, sort=sort, limit=limit, offset=offset)
     )
     show_page(state, core.entitlements.watchable(target.id, query), MOVIE_COLUMNS)

@@ -6,6 +6,7 @@ Tokens are stored as SHA-256 digests, never as the token itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
@@ -253,15 +254,11 @@ class InMemoryTokenRepository:
         """Remove tokens that expired; how many there were."""
         return self._delete_where(lambda row: row.expires_at <= now)
 
-    def _delete_where(self, doomed: _RowTest) -> int:
+    def _delete_where(self, doomed: Callable[[_TokenRow], bool]) -> int:
         gone = [digest for digest, row in self._t.tokens.items() if doomed(row)]
         for digest in gone:
             del self._t.tokens[digest]
         return len(gone)
-
-
-class _RowTest(Protocol):
-    def __call__(self, row: _TokenRow, /) -> bool: ...
 
 
 class InMemoryLoginAttemptRepository:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from streamcore.errors import SchemaOutdatedError, StorageError, StreamcoreError
+from streamcore.errors import SchemaOutdatedError, StorageError
 from streamcore.storage.sql.auth import (
     SqlLoginAttemptRepository,
     SqlTokenRepository,
@@ -105,7 +105,7 @@ class SqlUnitOfWork(EventCollector):
                 if exc is None:
                     raise
         self._flush_events()
-        if isinstance(exc, SQLAlchemyError) and not isinstance(exc, StreamcoreError):
+        if isinstance(exc, SQLAlchemyError):
             raise _storage_error(exc) from exc
 
     def commit(self) -> None:

@@ -68,22 +68,25 @@ PERMISSIONS: dict[Role | None, frozenset[Permission]] = {
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: a logged-in user, or nobody (``ANONYMOUS``)."""
+    """Who is calling: a logged-in user, nobody (``ANONYMOUS``) or the trusted ``SYSTEM``."""
 
     user_id: int | None
     role: Role | None
+    is_system: bool = False
 
     @property
     def is_anonymous(self) -> bool:
         """True for a caller without a valid token."""
-        return self.user_id is None
+        return self.user_id is None and not self.is_system
 
     def may(self, permission: Permission) -> bool:
-        """Whether this caller's role grants ``permission``."""
-        return permission in PERMISSIONS[self.role]
+        """Whether this caller's role grants ``permission`` (``SYSTEM`` may do everything)."""
+        return self.is_system or permission in PERMISSIONS[self.role]
 
 
 ANONYMOUS = Principal(user_id=None, role=None)
+SYSTEM = Principal(user_id=None, role=None, is_system=True)
+"""A trusted local caller (the CLI, embedding code): named on purpose, never a default."""
 
 
 def require(principal: Principal | None, permission: Permission) -> None:

@@ -96,3 +96,23 @@ class SchemaOutdatedError(StorageError):
     """The database schema is behind the code."""
 
     code = "schema_outdated"
+
+
+CATEGORIES: tuple[type[StreamcoreError], ...] = (
+    NotFoundError,
+    ConflictError,
+    InvalidInputError,
+    NotAuthenticatedError,
+    PermissionDeniedError,
+    TooManyAttemptsError,
+    StorageError,
+)
+"""The categories the faces map (to exit codes, to HTTP statuses); every error is one of them."""
+
+
+def category_of(error: StreamcoreError) -> type[StreamcoreError]:
+    """The category ``error`` belongs to (its nearest ancestor in ``CATEGORIES``)."""
+    return next(
+        (category for category in type(error).__mro__ if category in CATEGORIES),
+        StreamcoreError,
+    )

@@ -71,7 +71,7 @@ def add(
             media_path=media,
         )
     )
-    show_record(state, state.core().movies.create(data))
+    show_record(state, state.core().movies.create(data, actor=state.actor))
 
 
 @app.command("list")
@@ -104,7 +104,7 @@ def list_movies(
             offset=offset,
         )
     )
-    show_page(state, state.core().movies.list(query), LIST_COLUMNS)
+    show_page(state, state.core().movies.list(query, actor=state.actor), LIST_COLUMNS)
 
 
 @app.command()
@@ -117,7 +117,9 @@ def show(
 ) -> None:
     """Show one movie."""
     state = state_of(ctx)
-    show_record(state, state.core().movies.get(movie_id, include_deleted=include_deleted))
+    show_record(
+        state, state.core().movies.get(movie_id, include_deleted=include_deleted, actor=state.actor)
+    )
 
 
 @app.command()
@@ -160,14 +162,17 @@ def update(
         if name in changes:
             raise InvalidInputError.single("--clear", f"{name} is both set and cleared")
         changes[name] = {"description": "", "genres": [], "countries": []}.get(name)
-    show_record(state, state.core().movies.update(movie_id, MoviePatch.model_validate(changes)))
+    show_record(
+        state,
+        state.core().movies.update(movie_id, MoviePatch.model_validate(changes), actor=state.actor),
+    )
 
 
 @app.command()
 def delete(ctx: typer.Context, movie_id: MovieId) -> None:
     """Soft-delete a movie (it can be restored)."""
     state = state_of(ctx)
-    state.core().movies.delete(movie_id)
+    state.core().movies.delete(movie_id, actor=state.actor)
     show_message(state, f"Deleted movie {movie_id}.")
 
 
@@ -175,7 +180,7 @@ def delete(ctx: typer.Context, movie_id: MovieId) -> None:
 def restore(ctx: typer.Context, movie_id: MovieId) -> None:
     """Restore a soft-deleted movie."""
     state = state_of(ctx)
-    show_record(state, state.core().movies.restore(movie_id))
+    show_record(state, state.core().movies.restore(movie_id, actor=state.actor))
 
 
 @app.command("import")
@@ -189,6 +194,6 @@ def import_file(
     from streamcore.movies.importer import read_rows
 
     state = state_of(ctx)
-    ids = state.core().movies.import_movies(read_rows(file))
+    ids = state.core().movies.import_movies(read_rows(file), actor=state.actor)
     noun = "movie" if len(ids) == 1 else "movies"
     show_message(state, f"Imported {len(ids)} {noun}.", {"imported": len(ids)})

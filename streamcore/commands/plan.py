@@ -61,7 +61,7 @@ def add(
             is_active=not inactive,
         )
     )
-    show_record(state, state.core().plans.create(data))
+    show_record(state, state.core().plans.create(data, actor=state.actor))
 
 
 @app.command("list")
@@ -80,14 +80,14 @@ def list_plans(
     query = PlanQuery.model_validate(
         {"include_inactive": include_inactive, "limit": limit, "offset": offset}
     )
-    show_page(state, state.core().plans.list(query), LIST_COLUMNS)
+    show_page(state, state.core().plans.list(query, actor=state.actor), LIST_COLUMNS)
 
 
 @app.command()
 def show(ctx: typer.Context, plan: PlanRef) -> None:
     """Show one plan (active or not)."""
     state = state_of(ctx)
-    show_record(state, state.core().plans.find(plan))
+    show_record(state, state.core().plans.find(plan, actor=state.actor))
 
 
 @app.command()
@@ -125,7 +125,7 @@ def update(
 
     state = state_of(ctx)
     core = state.core()
-    target = core.plans.find(plan)
+    target = core.plans.find(plan, actor=state.actor)
     patch = PlanPatch.model_validate(
         given(
             name=name,
@@ -137,7 +137,7 @@ def update(
             is_active=active,
         )
     )
-    show_record(state, core.plans.update(target.id, patch))
+    show_record(state, core.plans.update(target.id, patch, actor=state.actor))
 
 
 @app.command()
@@ -145,8 +145,8 @@ def delete(ctx: typer.Context, plan: PlanRef) -> None:
     """Delete a plan that no live subscription uses (else deactivate it)."""
     state = state_of(ctx)
     core = state.core()
-    target = core.plans.find(plan)
-    core.plans.delete(target.id)
+    target = core.plans.find(plan, actor=state.actor)
+    core.plans.delete(target.id, actor=state.actor)
     show_message(state, f"Deleted plan {target.id} ({target.name}).")
 
 
@@ -155,8 +155,8 @@ def add_movie(ctx: typer.Context, plan: PlanRef, movie_id: MovieId) -> None:
     """Put a movie in a plan (adding it twice changes nothing)."""
     state = state_of(ctx)
     core = state.core()
-    target = core.plans.find(plan)
-    core.plans.add_movie(target.id, movie_id)
+    target = core.plans.find(plan, actor=state.actor)
+    core.plans.add_movie(target.id, movie_id, actor=state.actor)
     show_message(state, f"Movie {movie_id} is in plan {target.id} ({target.name}).")
 
 
@@ -165,8 +165,8 @@ def remove_movie(ctx: typer.Context, plan: PlanRef, movie_id: MovieId) -> None:
     """Take a movie out of a plan (removing it twice changes nothing)."""
     state = state_of(ctx)
     core = state.core()
-    target = core.plans.find(plan)
-    core.plans.remove_movie(target.id, movie_id)
+    target = core.plans.find(plan, actor=state.actor)
+    core.plans.remove_movie(target.id, movie_id, actor=state.actor)
     show_message(state, f"Movie {movie_id} is not in plan {target.id} ({target.name}).")
 
 
@@ -177,6 +177,6 @@ def movies(ctx: typer.Context, plan: PlanRef, limit: Limit = 20, offset: Offset 
 
     state = state_of(ctx)
     core = state.core()
-    target = core.plans.find(plan)
+    target = core.plans.find(plan, actor=state.actor)
     page = PageQuery.model_validate({"limit": limit, "offset": offset})
-    show_page(state, core.plans.movies(target.id, page), MOVIE_COLUMNS)
+    show_page(state, core.plans.movies(target.id, page, actor=state.actor), MOVIE_COLUMNS)

@@ -55,7 +55,7 @@ def add(
     data = UserCreate.model_validate(
         {"email": email, "name": name, "role": role, "password": password}
     )
-    show_record(state, state.core().auth.create_user(data))
+    show_record(state, state.core().auth.create_user(data, actor=state.actor))
 
 
 @app.command("list")
@@ -79,7 +79,7 @@ def list_users(
     query = UserQuery.model_validate(
         given(q=q, role=role, is_active=active, trashed=trashed, limit=limit, offset=offset)
     )
-    show_page(state, state.core().auth.list_users(query), LIST_COLUMNS)
+    show_page(state, state.core().auth.list_users(query, actor=state.actor), LIST_COLUMNS)
 
 
 @app.command()
@@ -92,7 +92,9 @@ def show(
 ) -> None:
     """Show one user."""
     state = state_of(ctx)
-    show_record(state, state.core().auth.find_user(user, include_deleted=include_deleted))
+    show_record(
+        state, state.core().auth.find_user(user, include_deleted=include_deleted, actor=state.actor)
+    )
 
 
 @app.command()
@@ -115,11 +117,11 @@ def update(
 
     state = state_of(ctx)
     core = state.core()
-    target = core.auth.find_user(user)
+    target = core.auth.find_user(user, actor=state.actor)
     patch = UserPatch.model_validate(
         given(name=name, role=role, is_active=active, notify_new_movies=notify)
     )
-    show_record(state, core.auth.update_user(target.id, patch))
+    show_record(state, core.auth.update_user(target.id, patch, actor=state.actor))
 
 
 @app.command()
@@ -127,8 +129,8 @@ def delete(ctx: typer.Context, user: UserRef) -> None:
     """Soft-delete a user: no more logins, tokens revoked (it can be restored)."""
     state = state_of(ctx)
     core = state.core()
-    target = core.auth.find_user(user)
-    core.auth.delete_user(target.id)
+    target = core.auth.find_user(user, actor=state.actor)
+    core.auth.delete_user(target.id, actor=state.actor)
     show_message(state, f"Deleted user {target.id} ({target.email}).")
 
 
@@ -137,8 +139,8 @@ def restore(ctx: typer.Context, user: UserRef) -> None:
     """Restore a soft-deleted user."""
     state = state_of(ctx)
     core = state.core()
-    target = core.auth.find_user(user, include_deleted=True)
-    show_record(state, core.auth.restore_user(target.id))
+    target = core.auth.find_user(user, include_deleted=True, actor=state.actor)
+    show_record(state, core.auth.restore_user(target.id, actor=state.actor))
 
 
 @app.command("set-password")
@@ -148,9 +150,9 @@ def set_password(ctx: typer.Context, user: UserRef, password_stdin: PasswordStdi
 
     state = state_of(ctx)
     core = state.core()
-    target = core.auth.find_user(user)
+    target = core.auth.find_user(user, actor=state.actor)
     change = PasswordChange.model_validate({"password": _read_password(password_stdin)})
-    core.auth.set_password(target.id, change)
+    core.auth.set_password(target.id, change, actor=state.actor)
     show_message(state, f"Password of user {target.id} ({target.email}) changed.")
 
 
@@ -171,8 +173,10 @@ def movies(
 
     state = state_of(ctx)
     core = state.core()
-    target = core.auth.find_user(user)
+    target = core.auth.find_user(user, actor=state.actor)
     query = MovieQuery.model_validate(
         given(q=q, genre=genre, year=year, country=country, sort=sort, limit=limit, offset=offset)
     )
-    show_page(state, core.entitlements.watchable(target.id, query), MOVIE_COLUMNS)
+    show_page(
+        state, core.entitlements.watchable(target.id, query, actor=state.actor), MOVIE_COLUMNS
+    )

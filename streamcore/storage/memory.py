@@ -31,7 +31,7 @@ from streamcore.subscriptions.repository import (
     Viewer,
     WatchWindow,
 )
-from streamcore.uow import EventCollector, Publish
+from streamcore.uow import EventCollector, Publish, RowLock
 
 
 @dataclass
@@ -127,14 +127,14 @@ class MemoryEntitlementRepository:
     def __init__(self, tables: Tables) -> None:
         self._t = tables
 
-    def viewer(self, user_id: int) -> Viewer | None:
+    def viewer(self, user_id: int, *, lock: RowLock | None = None) -> Viewer | None:
         """The user's role and whether it is active and not deleted."""
         user = self._t.auth.users.get(user_id)
         if user is None:
             return None
         return Viewer(role=user.role, may_log_in=user.is_active and user.deleted_at is None)
 
-    def movie_is_live(self, movie_id: int) -> bool:
+    def movie_is_live(self, movie_id: int, *, lock: RowLock | None = None) -> bool:
         """Whether the movie exists and is not deleted."""
         movie = self._t.movies.rows.get(movie_id)
         return movie is not None and movie.deleted_at is None

@@ -22,6 +22,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from streamcore import StreamCore
+from streamcore.auth.permissions import SYSTEM
 from streamcore.cli import app
 from streamcore.movies.models import MovieCreate
 
@@ -110,19 +111,21 @@ class Cli:
     def movie(self, movie_id: int) -> dict[str, Any]:
         """One movie (deleted or not) as the library dumps it."""
         with self.core() as core:
-            return core.movies.get(movie_id, include_deleted=True).model_dump(mode="json")
+            return core.movies.get(movie_id, include_deleted=True, actor=SYSTEM).model_dump(
+                mode="json"
+            )
 
     def total(self, trashed: str = "with") -> int:
         """How many movies the database holds (deleted ones too, by default)."""
         from streamcore.movies.models import MovieQuery
 
         with self.core() as core:
-            return core.movies.list(MovieQuery(trashed=trashed)).total  # type: ignore[arg-type]
+            return core.movies.list(MovieQuery(trashed=trashed), actor=SYSTEM).total  # type: ignore[arg-type]
 
     def seed(self, movies: Sequence[dict[str, Any]]) -> list[int]:
         """Add movies through the library; returns their ids in order."""
         with self.core() as core:
-            return [core.movies.create(MovieCreate(**data)).id for data in movies]
+            return [core.movies.create(MovieCreate(**data), actor=SYSTEM).id for data in movies]
 
 
 @pytest.fixture

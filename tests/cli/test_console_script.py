@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from streamcore import StreamCore
+from streamcore.auth.permissions import SYSTEM
 
 SCRIPT = Path(sys.executable).parent / "streamcore"
 HEAVY_MODULES = ("sqlalchemy", "pydantic", "rich", "alembic", "blinker")
@@ -63,7 +64,7 @@ def test_add_then_list_as_json(env: dict[str, str], tmp_path: Path, url: str) ->
     page = json.loads(listed.stdout)
     assert [(m["title"], m["year"]) for m in page["items"]] == [("Alien", 1979)]
     with StreamCore.open(url) as core:
-        assert page == core.movies.list().model_dump(mode="json")
+        assert page == core.movies.list(actor=SYSTEM).model_dump(mode="json")
     assert not (tmp_path / "streamcore.db").exists()
 
 

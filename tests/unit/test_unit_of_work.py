@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from streamcore import ConflictError, MovieCreate, MovieQuery, StreamCore
+from streamcore.auth.permissions import SYSTEM
 from streamcore.config import Settings
 from streamcore.events import Event, MovieCreated, movie_created
 
@@ -57,7 +58,7 @@ def stored_ids(core: StreamCore) -> list[int]:
         movies, total = uow.movies.list(EVERYTHING)
     ids = [m.id for m in movies]
     assert total == len(ids)
-    assert [m.id for m in core.movies.list(EVERYTHING).items] == ids
+    assert [m.id for m in core.movies.list(EVERYTHING, actor=SYSTEM).items] == ids
     return ids
 
 
@@ -68,13 +69,13 @@ def test_commit_makes_the_changes_visible(store: StreamCore, clock: Any) -> None
         uow.commit()
 
     assert stored_ids(store) == [first.id, second]
-    assert store.movies.get(first.id) == first
+    assert store.movies.get(first.id, actor=SYSTEM) == first
     with store.storage.unit_of_work(readonly=True) as uow:
         assert uow.movies.get(second).title == "Heat"  # type: ignore[union-attr]
 
 
 def test_an_exception_inside_the_block_leaves_nothing_behind(store: StreamCore, clock: Any) -> None:
-    kept = store.movies.create(alien("Kept"))
+    kept = store.movies.create(alien("Kept"), actor=SYSTEM)
 
     def write_then_fail() -> None:
         with store.storage.unit_of_work() as uow:
@@ -87,7 +88,7 @@ def test_an_exception_inside_the_block_leaves_nothing_behind(store: StreamCore, 
         write_then_fail()
 
     assert stored_ids(store) == [kept.id]
-    assert store.movies.get(kept.id) == kept
+    assert store.movies.get(kept.id, actor=SYSTEM) == kept
 
 
 def test_leaving_the_block_without_commit_leaves_nothing_behind(

@@ -451,7 +451,9 @@ def test_a_plan_cannot_be_deleted_while_a_live_subscription_uses_it(
         in_state(core, plan, make_user(core, state.replace("_", "")), state, clock.now)
     unused = make_plan(core, "Unused")
 
-    seen = {state: outcome(core.plans.delete, plan.id, actor=SYSTEM) for state, plan in plans.items()}
+    seen = {
+        state: outcome(core.plans.delete, plan.id, actor=SYSTEM) for state, plan in plans.items()
+    }
 
     assert seen == {
         "pending": "ConflictError",

@@ -23,8 +23,8 @@ from tests.integration.races import run_together
 
 ROUNDS = 12
 OLD, NEW = "correct horse battery", "a brand new horse"
-# Cheap enough for tests, and not CHEAPEST: a hash made with CHEAPEST needs a re-hash here.
 NEW_PASSWORD = PasswordChange(password=NEW)
+# Cheap enough for tests, and not CHEAPEST: a hash made with CHEAPEST needs a re-hash here.
 RACING = Argon2Parameters(time_cost=2, memory_cost_kib=4096, parallelism=1)
 
 

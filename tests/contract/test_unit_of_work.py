@@ -236,7 +236,7 @@ def test_a_read_only_unit_of_work_cannot_write(store: StreamCore, write: str) ->
             WRITES[write](uow)
             uow.commit()
 
-    with pytest.raises(StorageError, match="read-only|readonly"):
+    with pytest.raises(StorageError, match=r"read-only|readonly"):
         write_and_commit()
 
     assert everything(store) == before

@@ -34,7 +34,7 @@ from streamcore.auth.models import (
     normalize_email,
 )
 from streamcore.auth.passwords import PasswordHasher
-from streamcore.auth.permissions import Permission, Principal, Role, require
+from streamcore.auth.permissions import Permission, Principal, Role, allows, require
 from streamcore.auth.repository import AuthUnitOfWork
 from streamcore.clock import Clock, utcnow
 from streamcore.errors import (
@@ -339,7 +339,7 @@ def _load(
 
 def _require_self_or(actor: Principal, user_id: int, own: Permission) -> None:
     """Administrators may act on anyone; others only on themselves."""
-    if actor.may(Permission.MANAGE_USERS):
+    if allows(actor, Permission.MANAGE_USERS):
         return
     require(actor, own)
     if actor.user_id != user_id:

@@ -25,7 +25,10 @@ _SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT = 3, 8, 10, 11
 _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_AUTH, _SQLITE_NOTADB = 13, 14, 23, 26
 
 _FATAL = re.compile(r"FATAL:\s+(?P<text>[^\n]+)")
-_PG_STARTING_OR_STOPPING = {"57P01", "57P02", "57P03"}
+_CONNECTING = re.compile(
+    r"^connection (failed|to server)|FATAL:|timeout expired|resolve host|translate host name"
+)
+_PG_SESSION_ENDED = {"57P01", "57P02"}  # admin_shutdown, crash_shutdown
 
 
 def storage_error(exc: BaseException, engine: Engine) -> StorageError:
@@ -38,10 +41,12 @@ def failure_sentence(exc: BaseException, engine: Engine) -> str:
     limits = limits_of(engine)
     if isinstance(exc, PoolTimeoutError):
         connections = limits.pool_size + limits.max_overflow
-        return (
-            f"the database is busy: all {connections} connections of this process were in use "
-            f"for {_seconds(limits.pool_timeout)}"
+        held = (
+            "the one connection of this process was"
+            if connections == 1
+            else f"all {connections} connections of this process were"
         )
+        return f"the database is busy: {held} in use for {_seconds(limits.pool_timeout)}"
     if isinstance(exc, IntegrityError):
         return "the database refused the change: it breaks a rule of the schema"
     if isinstance(exc, sqlite3.Error):
@@ -59,12 +64,12 @@ def failure_sentence(exc: BaseException, engine: Engine) -> str:
 def _sqlite_sentence(error: sqlite3.Error, engine: Engine, limits: Limits) -> str:
     code = getattr(error, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
-    path = engine.url.database or "in memory"
+    path = (engine.url.database or "in memory").removeprefix("file:")
     if primary in SQLITE_BUSY:
         return _held_too_long(limits)
     damaged = f"cannot open the database file {path}: it is damaged or is not a database"
     sentences = {
-        _SQLITE_READONLY: f"the database refused the write: the file {path} is read-only",
+        _SQLITE_READONLY: f"the database refused the write: {path} is read-only",
         _SQLITE_FULL: "the database refused the write: the disk is full",
         _SQLITE_CANTOPEN: (
             f"cannot open the database file {path}: its directory must exist and be writable"
@@ -82,13 +87,22 @@ def _sqlite_sentence(error: sqlite3.Error, engine: Engine, limits: Limits) -> st
 
 
 def _postgres_sentence(exc: DBAPIError, orig: Any, engine: Engine, limits: Limits) -> str:
-    where = _address(engine)
     text = str(orig)
     sqlstate = getattr(orig, "sqlstate", None) or ""
+    if _CONNECTING.search(text):
+        return _postgres_connect_sentence(text, engine, limits)
+    if exc.connection_invalidated or not sqlstate or sqlstate in _PG_SESSION_ENDED:
+        return f"lost the connection to the database at {_address(engine)}"
+    return _postgres_statement_sentence(sqlstate, orig, limits)
+
+
+def _postgres_connect_sentence(text: str, engine: Engine, limits: Limits) -> str:
+    """Connection failures carry no SQLSTATE in psycopg: libpq's text says what happened."""
+    where = _address(engine)
     fatal = _FATAL.search(text)
-    if fatal and ("too many clients" in text or "connection slots" in text):
+    if "too many clients" in text or "connection slots" in text:
         return f"the database is busy: the server at {where} has no free connection slots"
-    if sqlstate in _PG_STARTING_OR_STOPPING or "starting up" in text or "shutting down" in text:
+    if "starting up" in text or "shutting down" in text:
         return f"cannot connect to the database at {where}: the server is starting or stopping"
     if fatal:
         return f"the database at {where} refused the connection: {fatal['text'].strip()}"
@@ -99,11 +113,7 @@ def _postgres_sentence(exc: DBAPIError, orig: Any, engine: Engine, limits: Limit
         return f"cannot connect to the database at {where}: connection refused"
     if "resolve host" in text or "translate host name" in text:
         return f"cannot connect to the database at {where}: unknown host"
-    if text.startswith(("connection failed", "connection to server")):
-        return f"cannot connect to the database at {where}"
-    if exc.connection_invalidated or not sqlstate:
-        return f"lost the connection to the database at {where}"
-    return _postgres_statement_sentence(sqlstate, orig, limits)
+    return f"cannot connect to the database at {where}"
 
 
 def _postgres_statement_sentence(sqlstate: str, orig: Any, limits: Limits) -> str:

@@ -186,5 +186,13 @@ def test_a_rule_no_domain_owns_is_a_storage_error(storage: SqlStorage) -> None:
         uow.tokens.add("d" * 64, user_id, NOW, NOW)
     with pytest.raises(StorageError) as error, storage.unit_of_work() as uow:
         uow.tokens.add("d" * 64, user_id, NOW, NOW)  # the primary key, outside any rule
-    assert str(error.value) == "the database refused the change: it breaks a rule of the schema"
+    assert str(error.value) == "the database refused the change: it breaks the rule pk_tokens"
     assert isinstance(error.value.__cause__, sa.exc.IntegrityError)
+
+
+def test_a_missing_row_no_repository_maps_is_a_storage_error(storage: SqlStorage) -> None:
+    with pytest.raises(StorageError) as error, storage.unit_of_work() as uow:
+        uow.tokens.add("e" * 64, 99, NOW, NOW)  # no such user; tokens map no constraint
+    assert str(error.value) == (
+        "the database refused the change: it refers to a row that does not exist"
+    )

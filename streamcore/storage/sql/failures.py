@@ -14,11 +14,12 @@ import sqlite3
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from streamcore.errors import StorageError
 from streamcore.storage.sql.engine import SQLITE_BUSY, Limits, limits_of
+from streamcore.storage.sql.violations import refusal_sentence, violation_of
 
 # SQLite's primary result codes (sqlite3.h): the low byte of an extended code.
 _SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT = 3, 8, 10, 11
@@ -28,6 +29,7 @@ _FATAL = re.compile(r"FATAL:\s+(?P<text>[^\n]+)")
 _CONNECTING = re.compile(
     r"^connection (failed|to server)|FATAL:|timeout expired|resolve host|translate host name"
 )
+_OPTION = re.compile(r"connection option|bad value for \w+")
 _PG_SESSION_ENDED = {"57P01", "57P02"}  # admin_shutdown, crash_shutdown
 
 
@@ -47,8 +49,8 @@ def failure_sentence(exc: BaseException, engine: Engine) -> str:
             else f"all {connections} connections of this process were"
         )
         return f"the database is busy: {held} in use for {_seconds(limits.pool_timeout)}"
-    if isinstance(exc, IntegrityError):
-        return "the database refused the change: it breaks a rule of the schema"
+    if isinstance(exc, IntegrityError):  # one that no repository mapped to a domain error
+        return refusal_sentence(violation_of(exc))
     if isinstance(exc, sqlite3.Error):
         return _sqlite_sentence(exc, engine, limits)
     if not isinstance(exc, DBAPIError):
@@ -91,8 +93,14 @@ def _postgres_sentence(exc: DBAPIError, orig: Any, engine: Engine, limits: Limit
     sqlstate = getattr(orig, "sqlstate", None) or ""
     if _CONNECTING.search(text):
         return _postgres_connect_sentence(text, engine, limits)
-    if exc.connection_invalidated or not sqlstate or sqlstate in _PG_SESSION_ENDED:
+    if _OPTION.search(text):
+        # The URL's query holds an option libpq does not take: say which, as libpq does.
+        return f"the database URL has a bad connection option: {_first_line(text)}"
+    lost = exc.connection_invalidated or sqlstate in _PG_SESSION_ENDED
+    if lost or (not sqlstate and isinstance(exc, OperationalError | InterfaceError)):
         return f"lost the connection to the database at {_address(engine)}"
+    if not sqlstate:
+        return "the database refused the operation"
     return _postgres_statement_sentence(sqlstate, orig, limits)
 
 

@@ -63,16 +63,29 @@ def integrity_failure(
     violation = violation_of(exc, table, row, conn)
     if violation.kind == "unique" and violation.constraint in CONFLICTS:
         return CONFLICTS[violation.constraint](row)
-    if violation.kind == "foreign_key":
+    if violation.kind == "foreign_key" and violation.constraint:
         return _missing_reference(violation.constraint, table, row)
-    rule = f" {violation.constraint}" if violation.constraint else ""
-    return StorageError(f"the database refused the change: it breaks the rule{rule}")
+    return StorageError(refusal_sentence(violation))
+
+
+def refusal_sentence(violation: Violation) -> str:
+    """The sentence for a violation no domain rule owns."""
+    if violation.kind == "foreign_key":
+        return "the database refused the change: it refers to a row that does not exist"
+    rule = f"the rule {violation.constraint}" if violation.constraint else "a rule of the schema"
+    return f"the database refused the change: it breaks {rule}"
 
 
 def violation_of(
-    exc: IntegrityError, table: sa.Table, row: Row, conn: Connection | None = None
+    exc: IntegrityError,
+    table: sa.Table | None = None,
+    row: Row | None = None,
+    conn: Connection | None = None,
 ) -> Violation:
-    """Name the constraint behind ``exc``, from PostgreSQL's diagnostics or SQLite's message."""
+    """Name the constraint behind ``exc``, from PostgreSQL's diagnostics or SQLite's message.
+
+    SQLite names no foreign key: ``table``, ``row`` and ``conn`` let it be found.
+    """
     orig: Any = exc.orig
     if isinstance(orig, sqlite3.Error):
         return _sqlite_violation(str(orig), table, row, conn)
@@ -88,7 +101,7 @@ _UNIQUE_INDEX_FAILED = re.compile(r"UNIQUE constraint failed: index '(?P<name>[^
 
 
 def _sqlite_violation(
-    message: str, table: sa.Table, row: Row, conn: Connection | None
+    message: str, table: sa.Table | None, row: Row | None, conn: Connection | None
 ) -> Violation:
     if "FOREIGN KEY constraint failed" in message:
         return Violation("foreign_key", _sqlite_failed_foreign_key(table, row, conn))
@@ -102,9 +115,11 @@ def _sqlite_violation(
     return Violation("other")
 
 
-def _sqlite_failed_foreign_key(table: sa.Table, row: Row, conn: Connection | None) -> str | None:
+def _sqlite_failed_foreign_key(
+    table: sa.Table | None, row: Row | None, conn: Connection | None
+) -> str | None:
     """The first foreign key of ``row`` whose row does not exist (SQLite does not say which)."""
-    if conn is None:
+    if table is None or row is None or conn is None:
         return None
     for fk in _foreign_keys(table):
         column = fk.columns[0].name
@@ -120,7 +135,7 @@ def _sqlite_failed_foreign_key(table: sa.Table, row: Row, conn: Connection | Non
     return None
 
 
-def _missing_reference(constraint: str | None, table: sa.Table, row: Row) -> StreamcoreError:
+def _missing_reference(constraint: str, table: sa.Table, row: Row) -> StreamcoreError:
     """``user_id: user 99 does not exist``, for the foreign key of ``table`` named so."""
     fk = next((fk for fk in _foreign_keys(table) if fk.name == constraint), None)
     if fk is None:

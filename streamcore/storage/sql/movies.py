@@ -12,13 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from streamcore.movies.errors import DuplicateMovieError
 from streamcore.movies.models import Movie, MovieCreate, MovieQuery
 from streamcore.movies.repository import TitleYear, title_key
 from streamcore.storage.sql.bulk import insert_rows
 from streamcore.storage.sql.locks import lock_variants
 from streamcore.storage.sql.schema import movie_countries, movie_genres, movies, plan_movies
 from streamcore.storage.sql.text import contains
+from streamcore.storage.sql.violations import integrity_failure
 from streamcore.uow import RowLock
 
 _SORT_COLUMNS = {
@@ -262,17 +262,9 @@ def _movie_conditions(query: MovieQuery) -> list[sa.ColumnElement[bool]]:
 
 @contextmanager
 def _duplicates_as_conflicts(movie: MovieCreate | Movie | None) -> Iterator[None]:
-    """Turn the unique index's violation into ``DuplicateMovieError``."""
+    """Turn the unique index's violation into ``DuplicateMovieError`` (``violations.py``)."""
     try:
         yield
     except IntegrityError as exc:
-        if not _is_title_year_violation(exc):
-            raise
-        raise DuplicateMovieError(
-            movie.title if movie else None, movie.year if movie else None
-        ) from exc
-
-
-def _is_title_year_violation(exc: IntegrityError) -> bool:
-    text = str(exc.orig)
-    return "uq_movies_title_year_live" in text or "movies.title_key, movies.year" in text
+        row = {} if movie is None else {"title": movie.title, "year": movie.year}
+        raise integrity_failure(exc, movies, row) from exc

@@ -187,7 +187,9 @@ def bench_memory(runner: Runner, csv_path: Path, rows: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- report
 
 
-def report(info: dict[str, Any], speed: dict[str, Any] | None, memory: dict[str, Any] | None) -> str:
+def report(
+    info: dict[str, Any], speed: dict[str, Any] | None, memory: dict[str, Any] | None
+) -> str:
     """The results as a small table."""
     lines = [
         f"commit {info['commit']}, Python {info['python']}, SQLite {info['sqlite']}, "
@@ -197,7 +199,8 @@ def report(info: dict[str, Any], speed: dict[str, Any] | None, memory: dict[str,
         n = speed["rows"]
         lines += [
             f"speed: {n:,} rows, {speed['runs']} rounds (medians)",
-            f"  reference (csv + sqlite3 + pydantic)  {speed['reference_rows_per_s']:>9,.0f} rows/s",
+            f"  reference (csv + sqlite3 + pydantic)  {speed['reference_rows_per_s']:>9,.0f} "
+            "rows/s",
             f"  MovieService.import_movies            {speed['service_rows_per_s']:>9,.0f} rows/s",
             f"  ratio service / reference             {speed['ratio']:>9.2f}x  "
             f"(target >= {RATIO_MIN}x: {'PASS' if speed['ratio'] >= RATIO_MIN else 'MISS'}; "

@@ -79,25 +79,40 @@ def service_worker(db: Path, csv_path: Path, profile: bool) -> int:
 # --------------------------------------------------------------------------- runs
 
 
+# Linux's ru_maxrss of a child starts at its parent's peak (it is carried over at fork and
+# exec), so each child reports its own high-water mark (VmHWM: this process image only) as it
+# exits. The script runs under runpy, as ``python script args`` would run it.
+PEAK_HOOK = """
+import atexit, runpy, sys
+def _peak():
+    status = open("/proc/self/status").read()
+    print("peak_kib", status.split("VmHWM:")[1].split()[0], file=sys.stderr)
+atexit.register(_peak)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
 def run_child(argv: list[str], env: dict[str, str], workdir: Path) -> dict[str, Any]:
-    """Run ``argv``; its wall and CPU seconds, peak RSS (MB) and the JSON it printed, if any."""
+    """Run the script ``argv[0]`` with Python; wall and CPU seconds, peak RSS, its JSON."""
     out_path, err_path = workdir / "child.out", workdir / "child.err"
     started = time.perf_counter()
     with out_path.open("w") as out_file, err_path.open("w") as err_file:
-        proc = subprocess.Popen(argv, env=env, stdout=out_file, stderr=err_file)
-        # Reaped here, not by Popen: wait4 gives this child's own usage (its peak RSS).
-        _, status, usage = os.wait4(proc.pid, 0)
+        command = [sys.executable, "-c", PEAK_HOOK, *argv]
+        proc = subprocess.Popen(command, env=env, stdout=out_file, stderr=err_file)
+        _, status, usage = os.wait4(proc.pid, 0)  # reaped here: this child's own CPU time
     wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     out, err = out_path.read_text(), err_path.read_text()
     if proc.returncode != 0:
         sys.exit(f"{' '.join(argv)} failed ({proc.returncode}):\n{out}{err}")
-    if err.strip():
-        log(err.rstrip())
+    *rest, peak = err.rstrip().splitlines()
+    if rest:
+        log("\n".join(rest))
     result: dict[str, Any] = {
         "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_mb": usage.ru_maxrss / 1024,  # Linux reports KiB
+        "peak_mb": int(peak.split()[1]) / 1024,
     }
     last = out.strip().splitlines()[-1] if out.strip() else ""
     if last.startswith("{"):
@@ -128,9 +143,9 @@ class Runner:
         """One import of ``csv_path`` by ``kind`` on a fresh database."""
         db = self.fresh_db()
         if kind == "reference":
-            argv = [sys.executable, str(HERE / "import_reference.py"), str(db), str(csv_path)]
+            argv = [str(HERE / "import_reference.py"), str(db), str(csv_path)]
         elif kind == "service":
-            argv = [sys.executable, str(Path(__file__)), "--worker", str(db), str(csv_path)]
+            argv = [str(Path(__file__)), "--worker", str(db), str(csv_path)]
         else:
             url = f"sqlite:///{db}"
             argv = [str(console_script()), "--database-url", url, "movie", "import", str(csv_path)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -203,6 +203,23 @@ class _Imported:
 
     ids: array[int] = field(default_factory=lambda: array("q"))
     lines: array[int] = field(default_factory=lambda: array("q"))
+    _years: dict[int, int] = field(default_factory=dict)
+    _genres: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+
+    def created(self, ids: Sequence[int], movies: Sequence[MovieCreate], now: datetime) -> _Created:
+        """The ``movie_created`` events of one batch, to be built when they are published.
+
+        Rows share equal years and genre tuples: the events of 200,000 rows wait for the
+        commit in about 100 bytes a row, besides their titles.
+        """
+        years, genres = self._years, self._genres
+        return _Created(
+            now,
+            array("q", ids),
+            [m.title for m in movies],
+            [years.setdefault(m.year, m.year) for m in movies],
+            [genres.setdefault(g, g) for g in (tuple(m.genres) for m in movies)],
+        )
 
     def line_of(self, movie_id: int) -> int | None:
         """The line of the row that became ``movie_id``, if this import wrote it."""
@@ -267,5 +284,29 @@ def _insert_rows(uow: MoviesUnitOfWork, batch: _Batch, imported: _Imported, now:
         raise DuplicateMovieError(None, None, where=where) from None
     imported.ids.extend(ids)
     imported.lines.extend(batch.lines)
-    for movie_id, data in zip(ids, batch.movies, strict=True):
-        uow.collect(_created(movie_id, data, now))
+    uow.collect_all(imported.created(ids, batch.movies, now))
+
+
+@dataclass(frozen=True)
+class _Created:
+    """One import batch's ``movie_created`` events, as columns; each event is built as it
+    is published and dropped after, so none is held until the commit (decision 54)."""
+
+    occurred_at: datetime
+    ids: array[int]
+    titles: list[str]
+    years: list[int]
+    genres: list[tuple[str, ...]]
+
+    def __iter__(self) -> Iterator[MovieCreated]:
+        """One ``MovieCreated`` per row, in row order."""
+        for movie_id, title, year, genres in zip(
+            self.ids, self.titles, self.years, self.genres, strict=True
+        ):
+            yield MovieCreated(
+                occurred_at=self.occurred_at,
+                movie_id=movie_id,
+                title=title,
+                year=year,
+                genres=genres,
+            )

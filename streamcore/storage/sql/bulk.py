@@ -23,18 +23,25 @@ def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
         insert_columns(conn, table, {name: [row[name] for row in rows] for name in rows[0]})
 
 
+Memo = dict[str, dict[int, tuple[object, Any]]]
+"""Driver values already computed, per column, by the identity of the object they came from."""
+
+
 def insert_columns(
     conn: Connection,
     table: sa.Table,
     columns: Mapping[str, Sequence[Any]],
     constants: Mapping[str, Any] | None = None,
+    memo: Memo | None = None,
 ) -> None:
     """Insert rows given column by column in one executemany.
 
     ``columns`` are sequences of one length, one item per row; ``constants`` are the columns
     every row shares (a batch's timestamp): converted for the driver once, not once a row.
+    ``memo`` carries conversions over to later calls (an import's batches share tag lists).
     """
     constants = constants or {}
+    memo = {} if memo is None else memo
     names = [*columns, *constants]
     count = len(next(iter(columns.values()), ()))
     if not count:
@@ -43,7 +50,9 @@ def insert_columns(
     values: dict[str, Sequence[Any]] = {}
     for name, given in columns.items():
         process = _processor(conn.dialect, table, name)
-        values[name] = given if process is None else _processed(process, given)
+        if process is not None:
+            given = _processed(process, given, memo.setdefault(name, {}))
+        values[name] = given
     for name, value in constants.items():
         process = _processor(conn.dialect, table, name)
         values[name] = [value if process is None else process(value)] * count
@@ -74,18 +83,20 @@ def _processor(dialect: Dialect, table: sa.Table, name: str) -> Callable[[Any], 
     return processor
 
 
-def _processed(process: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
+def _processed(
+    process: Callable[[Any], Any], values: Sequence[Any], done: dict[int, tuple[object, Any]]
+) -> list[Any]:
     """``process`` applied to each value, once per distinct object.
 
-    A batch may share objects between its rows (its tag lists, when the caller shares them):
-    they are converted once. Objects are told apart by identity, never by equality, so ``1``
-    and ``True`` (equal, but not the same value for a driver) never share a result.
+    Rows may share objects (a batch's tag lists, when the caller shares them): those are
+    converted once. Objects are told apart by identity, never by equality, so ``1`` and
+    ``True`` (equal, but not the same value for a driver) never share a result; ``done`` keeps
+    each object it has seen, so no id is reused for another object while it is in use.
     """
-    done: dict[int, Any] = {}
     out: list[Any] = []
     for value in values:
-        key = id(value)  # stable: ``values`` keeps every object alive meanwhile
-        if key not in done:
-            done[key] = process(value)
-        out.append(done[key])
+        known = done.get(id(value))
+        if known is None or known[0] is not value:
+            known = done[id(value)] = (value, process(value))
+        out.append(known[1])
     return out

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from streamcore.movies.errors import DuplicateMovieError
 from streamcore.movies.models import Movie, MovieCreate, MovieQuery
 from streamcore.movies.repository import TitleYear, title_key
-from streamcore.storage.sql.bulk import insert_columns, insert_rows
+from streamcore.storage.sql.bulk import Memo, insert_columns, insert_rows
 from streamcore.storage.sql.schema import movie_countries, movie_genres, movies, plan_movies
 from streamcore.storage.sql.text import contains
 
@@ -51,6 +51,9 @@ class SqlMovieRepository:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        # An import's batches share their tag lists and those lists' JSON (add_many).
+        self._tag_lists: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._memo: Memo = {}
 
     def add(self, data: MovieCreate, now: datetime) -> Movie:
         """Insert one movie and return it with its id."""
@@ -74,7 +77,7 @@ class SqlMovieRepository:
         if not rows:
             return []
         ids = self._reserve_ids(len(rows))
-        shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one object per distinct tag list
+        shared = self._tag_lists  # one object per distinct tag list: its JSON is made once
         genres = [shared.setdefault(g, g) for g in (tuple(m.genres) for m in rows)]
         countries = [shared.setdefault(c, c) for c in (tuple(m.countries) for m in rows)]
         columns: dict[str, Sequence[Any]] = {
@@ -90,7 +93,7 @@ class SqlMovieRepository:
         }
         constants = {"created_at": now, "updated_at": now, "deleted_at": None}
         with _duplicates_as_conflicts(None), self._conn.begin_nested():
-            insert_columns(self._conn, movies, columns, constants)
+            insert_columns(self._conn, movies, columns, constants, self._memo)
             _insert_new_tags(self._conn, movie_genres, "genre", ids, genres)
             _insert_new_tags(self._conn, movie_countries, "country", ids, countries)
         return ids

@@ -21,7 +21,7 @@ from streamcore.uow import UnitOfWorkFactory
 from streamcore.validation import is_valid_id
 
 IMPORT_BATCH = 1000
-"""Rows an import validates, checks (one uniqueness query) and inserts together (decision 50)."""
+"""Rows an import validates and inserts together, in its one transaction (decision 50)."""
 
 
 class MovieService:
@@ -289,8 +289,11 @@ def _insert_rows(uow: MoviesUnitOfWork, batch: _Batch, imported: _Imported, now:
 
 @dataclass(frozen=True)
 class _Created:
-    """One import batch's ``movie_created`` events, as columns; each event is built as it
-    is published and dropped after, so none is held until the commit (decision 54)."""
+    """One import batch's ``movie_created`` events, kept as columns until they are published.
+
+    Each event is built as it is sent and dropped after, so none waits for the commit as an
+    object (decision 54).
+    """
 
     occurred_at: datetime
     ids: array[int]

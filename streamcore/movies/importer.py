@@ -13,6 +13,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -61,6 +62,7 @@ def _line_error(line: int, message: str, field: str = "") -> InvalidInputError:
 def _csv_rows(handle: TextIO, name: str) -> Iterator[Row]:
     reader = csv.reader(handle)
     names = _header(reader, handle, name)
+    columns = _Columns.of(names)
     start = reader.line_num + 1
     while True:
         try:
@@ -73,7 +75,7 @@ def _csv_rows(handle: TextIO, name: str) -> Iterator[Row]:
         if joined.strip():
             if _NOT_UTF8.search(joined):
                 raise _line_error(start, "is not UTF-8 text")
-            yield start, _csv_row(start, names, cells)
+            yield start, columns.row(start, cells)
         start = reader.line_num + 1
 
 
@@ -102,16 +104,35 @@ def _header(reader: Any, handle: TextIO, name: str) -> list[str]:
     return names
 
 
-def _csv_row(line: int, names: list[str], cells: list[str]) -> dict[str, object]:
-    if len(cells) != len(names):
-        raise _line_error(line, f"has {len(cells)} cells, the header has {len(names)}")
-    row: dict[str, object] = {}
-    for name, cell in zip(names, cells, strict=True):
-        if name in LIST_FIELDS:
-            row[name] = [part for part in cell.split(";") if part.strip()]
-        elif name in ALWAYS_GIVEN or cell.strip():
-            row[name] = cell
-    return row
+@dataclass(frozen=True)
+class _Columns:
+    """The header's columns, sorted by how a cell of each becomes a value."""
+
+    names: list[str]
+    lists: list[str]
+    """List fields: the cell split on ``;``, empty parts dropped."""
+    optional: list[str]
+    """Other fields but title and year: an empty cell means "not given"."""
+
+    @classmethod
+    def of(cls, names: list[str]) -> _Columns:
+        lists = [n for n in names if n in LIST_FIELDS]
+        optional = [n for n in names if n not in LIST_FIELDS and n not in ALWAYS_GIVEN]
+        return cls(names, lists, optional)
+
+    def row(self, line: int, cells: list[str]) -> dict[str, object]:
+        """One record's cells as a row (one C-level zip, then only the cells that change)."""
+        if len(cells) != len(self.names):
+            raise _line_error(line, f"has {len(cells)} cells, the header has {len(self.names)}")
+        row: dict[str, object] = dict(zip(self.names, cells, strict=True))
+        for name in self.lists:
+            cell: Any = row[name]
+            row[name] = list(filter(str.strip, cell.split(";")))
+        for name in self.optional:
+            cell = row[name]
+            if not cell.strip():
+                del row[name]
+        return row
 
 
 def _csv_error(exc: csv.Error, handle: TextIO, line: int, names: list[str]) -> InvalidInputError:

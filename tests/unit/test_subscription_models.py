@@ -41,6 +41,10 @@ PAYMENT: dict[str, Any] = {"amount": "9.99", "currency": "EUR", "reference": "re
         ("10", "10.00"),
         (" 7.25 ", "7.25"),
         ("99999999.99", "99999999.99"),
+        ("9999999999.99", "9999999999.99"),  # SPEC §3.3: at most 10 integer digits
+        ("0009999999999.99", "9999999999.99"),
+        (Decimal("1E+3"), "1000.00"),
+        (Decimal("-0"), "0.00"),
         (Decimal("3.1"), "3.10"),
         (12, "12.00"),
     ],
@@ -69,7 +73,9 @@ def test_a_price_becomes_an_exact_decimal(price: object, stored: str) -> None:
         "NaN",
         "Infinity",
         "1e100",
-        "100000000.00",
+        "10000000000.00",
+        "10000000000",
+        10**10,
         None,
     ],
 )

@@ -144,10 +144,12 @@ def _message(error: ErrorDetails) -> str:
         return _length_rule(ctx, "min_length", "characters")
     if kind == "string_too_long":
         return _length_rule(ctx, "max_length", "characters")
-    if kind == "too_short":
-        return f"must have at least {ctx.get('min_length')} items"
-    if kind == "too_long":
-        return f"must have at most {ctx.get('max_length')} items"
+    if kind in {"too_short", "too_long"}:
+        limit = ctx.get("min_length" if kind == "too_short" else "max_length")
+        words = "at least" if kind == "too_short" else "at most"
+        return f"must have {words} {limit} item{'' if limit == 1 else 's'}"
+    if kind == "multiple_of":
+        return f"must be a multiple of {ctx.get('multiple_of')}"
     if kind in {"literal_error", "enum"}:
         return f"must be one of {_quoted_choices(ctx.get('expected', ''))}"
     bounds = {
@@ -178,6 +180,10 @@ _FIXED = {
     "json_invalid": "must be valid JSON",
     "json_type": "must be JSON text",
     "recursion_loop": "is nested too deeply",
+    "recursion_depth_exceeded": "is nested too deeply",
+    "finite_number": "must be a finite number",
+    "timezone_naive": "must include a time zone (e.g. 2026-01-31T12:00:00Z)",
+    "timezone_aware": "must not include a time zone",
     "frozen_instance": "cannot be changed",
     "frozen_field": "cannot be changed",
 }
@@ -189,8 +195,9 @@ _FAMILIES = (
     ("bool", "must be true or false"),
     ("datetime", "must be a date and time with a time zone, like 2026-01-31T12:00:00Z"),
     ("date", "must be a date like 2026-01-31"),
+    ("time_delta", "must be a duration"),
+    ("timezone", "must be a time zone offset like +01:00"),
     ("time", "must be a time like 12:00:00"),
-    ("timezone", "must be a date and time with a time zone, like 2026-01-31T12:00:00Z"),
     ("url", "must be a URL"),
     ("uuid", "must be a UUID"),
 )

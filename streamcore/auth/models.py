@@ -49,14 +49,17 @@ def normalize_email(value: str) -> str:
     NUL, a control character), so a lookup with such a string is a clear error rather than a
     driver's.
     """
-    text = value.strip()
-    problem = text_problem(text)
+    problem = text_problem(value.strip())
     if problem:
         raise InvalidInputError.single("email", problem)
-    if text.isascii():  # NFKC leaves ASCII alone
-        return text.lower()
     # NFKC maps no character to a control, separator or bidi one (checked over all of Unicode).
-    return unicodedata.normalize("NFKC", text).lower().strip()
+    return _normal_form(value)
+
+
+def _normal_form(text: str) -> str:
+    if text.isascii():  # NFKC leaves ASCII alone
+        return text.strip().lower()
+    return unicodedata.normalize("NFKC", text.strip()).lower().strip()
 
 
 def _check_email(value: str) -> str:
@@ -98,7 +101,8 @@ Password = Annotated[SecretStr, AfterValidator(_check_password)]
 
 
 def _not_the_email(email: str | None, password: SecretStr | None) -> None:
-    if email and password and normalize_email(password.get_secret_value()) == email:
+    # Compared in the email's normal form; the password itself may hold what an email may not.
+    if email and password and _normal_form(password.get_secret_value()) == email:
         raise InvalidInputError([FieldError("password", "must not be the email address")])
 
 

@@ -231,7 +231,15 @@ def _int_errors(names: tuple[str, ...], data: dict[Any, Any]) -> list[FieldError
     errors = []
     for name in names:
         value = data.get(name)
-        if type(value) is not int and (problem := _int_problem(value)) is not None:
+        if type(value) is int or (  # the common cases first: an int, a CSV cell of digits
+            type(value) is str
+            and len(value) <= MAX_INT_DIGITS
+            and value.isascii()
+            and value.isdigit()
+        ):
+            continue
+        problem = _int_problem(value)
+        if problem is not None:
             errors.append(FieldError(name, problem))
     return errors
 

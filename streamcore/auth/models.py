@@ -71,8 +71,11 @@ def _check_email(value: str) -> str:
 
 
 def _login_email(value: str) -> str:
-    # A login's email is only normalised: one that is no address simply matches nobody.
-    return normalize_email(value) if len(value) <= 4 * MAX_EMAIL else ""
+    # A login's email is only normalised and bounded: one that is no address matches nobody.
+    email = normalize_email(value) if len(value) <= 4 * MAX_EMAIL else value
+    if len(email) > MAX_EMAIL:
+        raise ValueError(f"must be at most {MAX_EMAIL} characters")
+    return email
 
 
 def _storable_password(value: SecretStr) -> SecretStr:
@@ -181,7 +184,7 @@ class PasswordChange(InputModel):
 
 
 class Credentials(InputModel):
-    """Email and password of a login. Lengths are not checked here: a wrong one just fails."""
+    """Email and password of a login: only their upper bounds are checked; a wrong one fails."""
 
     model_config = KEEP_PASSWORD_SPACES
 

@@ -107,7 +107,7 @@ AwareDatetime = Annotated[datetime, BeforeValidator(_moment), AfterValidator(_aw
 class PlanCreate(InputModel):
     """A new plan, or every field of a full update."""
 
-    name: Annotated[PlanName, ONE_LINE]  # ONE_LINE here, not in PlanName: see decision 41
+    name: Annotated[PlanName, ONE_LINE]  # ONE_LINE here, not in PlanName: decision 40
     description: Description = ""
     price: Money
     currency: Currency

@@ -30,7 +30,7 @@ LAST_PAYMENT = datetime(9000, 1, 1, tzinfo=UTC)
 converting it to UTC or adding billing periods to it never overflows."""
 
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-_MONEY_FORMAT = "must be a decimal string like '9.99' (not a float)"
+_MONEY_FORMAT = "must be a decimal number like '9.99'"
 _EXACT = Context(prec=28, traps=[InvalidOperation])  # not the caller's thread context
 _MONEY_TEXT = 40  # longer than any amount we take, even with leading zeros: not parsed at all
 
@@ -50,7 +50,8 @@ def _money(value: object) -> Decimal:
 
 def _decimal(value: object) -> Decimal:
     """A finite ``Decimal`` from a decimal string, an int or a Decimal; never from a float."""
-    # A float has already lost the exact value: refuse it rather than round it.
+    if isinstance(value, float):  # it has already lost the exact value: refuse, do not round
+        raise ValueError("must be a decimal string like '9.99', not a float")
     if isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
     if isinstance(value, Decimal) and value.is_finite():

@@ -5,7 +5,9 @@ from typing import Annotated
 
 import typer
 
+from streamcore.auth.permissions import SYSTEM
 from streamcore.commands.options import (
+    CommandGroup,
     CountryFilter,
     GenreFilter,
     Limit,
@@ -19,7 +21,9 @@ from streamcore.commands.output import show_message, show_page, show_record
 from streamcore.commands.state import state_of
 
 app = typer.Typer(
-    help="The movie catalogue: add, list, change, delete, import.", no_args_is_help=True
+    cls=CommandGroup,
+    help="The movie catalogue: add, list, change, delete, import.",
+    no_args_is_help=True,
 )
 
 LIST_COLUMNS = ("id", "title", "year", "genres", "countries", "duration_minutes", "deleted_at")
@@ -71,7 +75,7 @@ def add(
             media_path=media,
         )
     )
-    show_record(state, state.core().movies.create(data))
+    show_record(state, state.core().movies.create(data, actor=SYSTEM))
 
 
 @app.command("list")
@@ -82,7 +86,12 @@ def list_movies(
     year: YearFilter = None,
     country: CountryFilter = None,
     trashed: Annotated[
-        str, typer.Option("--trashed", help="without | with | only deleted movies.")
+        str,
+        typer.Option(
+            "--trashed",
+            metavar="without|with|only",
+            help="Leave out deleted movies, include them, or only them.",
+        ),
     ] = "without",
     sort: Sort = "id",
     limit: Limit = 20,
@@ -104,7 +113,7 @@ def list_movies(
             offset=offset,
         )
     )
-    show_page(state, state.core().movies.list(query), LIST_COLUMNS)
+    show_page(state, state.core().movies.list(query, actor=SYSTEM), LIST_COLUMNS)
 
 
 @app.command()
@@ -117,7 +126,9 @@ def show(
 ) -> None:
     """Show one movie."""
     state = state_of(ctx)
-    show_record(state, state.core().movies.get(movie_id, include_deleted=include_deleted))
+    show_record(
+        state, state.core().movies.get(movie_id, include_deleted=include_deleted, actor=SYSTEM)
+    )
 
 
 @app.command()
@@ -160,14 +171,17 @@ def update(
         if name in changes:
             raise InvalidInputError.single("--clear", f"{name} is both set and cleared")
         changes[name] = {"description": "", "genres": [], "countries": []}.get(name)
-    show_record(state, state.core().movies.update(movie_id, MoviePatch.model_validate(changes)))
+    show_record(
+        state,
+        state.core().movies.update(movie_id, MoviePatch.model_validate(changes), actor=SYSTEM),
+    )
 
 
 @app.command()
 def delete(ctx: typer.Context, movie_id: MovieId) -> None:
     """Soft-delete a movie (it can be restored)."""
     state = state_of(ctx)
-    state.core().movies.delete(movie_id)
+    state.core().movies.delete(movie_id, actor=SYSTEM)
     show_message(state, f"Deleted movie {movie_id}.")
 
 
@@ -175,7 +189,7 @@ def delete(ctx: typer.Context, movie_id: MovieId) -> None:
 def restore(ctx: typer.Context, movie_id: MovieId) -> None:
     """Restore a soft-deleted movie."""
     state = state_of(ctx)
-    show_record(state, state.core().movies.restore(movie_id))
+    show_record(state, state.core().movies.restore(movie_id, actor=SYSTEM))
 
 
 @app.command("import")
@@ -189,6 +203,6 @@ def import_file(
     from streamcore.movies.importer import read_rows
 
     state = state_of(ctx)
-    ids = state.core().movies.import_movies(read_rows(file))
+    ids = state.core().movies.import_movies(read_rows(file), actor=SYSTEM)
     noun = "movie" if len(ids) == 1 else "movies"
     show_message(state, f"Imported {len(ids)} {noun}.", {"imported": len(ids)})

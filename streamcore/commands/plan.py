@@ -4,11 +4,13 @@ from typing import Annotated
 
 import typer
 
-from streamcore.commands.options import Limit, Offset, given
+from streamcore.auth.permissions import SYSTEM
+from streamcore.commands.options import CommandGroup, Limit, Offset, given
 from streamcore.commands.output import show_message, show_page, show_record
 from streamcore.commands.state import state_of
 
 app = typer.Typer(
+    cls=CommandGroup,
     help="Plans: add, list, change, delete, and their movies.",
     no_args_is_help=True,
 )
@@ -61,7 +63,7 @@ def add(
             is_active=not inactive,
         )
     )
-    show_record(state, state.core().plans.create(data))
+    show_record(state, state.core().plans.create(data, actor=SYSTEM))
 
 
 @app.command("list")
@@ -80,7 +82,7 @@ def list_plans(
     query = PlanQuery.model_validate(
         {"include_inactive": include_inactive, "limit": limit, "offset": offset}
     )
-    show_page(state, state.core().plans.list(query), LIST_COLUMNS)
+    show_page(state, state.core().plans.list(query, actor=SYSTEM), LIST_COLUMNS)
 
 
 @app.command()
@@ -137,7 +139,7 @@ def update(
             is_active=active,
         )
     )
-    show_record(state, core.plans.update(target.id, patch))
+    show_record(state, core.plans.update(target.id, patch, actor=SYSTEM))
 
 
 @app.command()
@@ -146,7 +148,7 @@ def delete(ctx: typer.Context, plan: PlanRef) -> None:
     state = state_of(ctx)
     core = state.core()
     target = core.plans.find(plan)
-    core.plans.delete(target.id)
+    core.plans.delete(target.id, actor=SYSTEM)
     show_message(state, f"Deleted plan {target.id} ({target.name}).")
 
 
@@ -156,7 +158,7 @@ def add_movie(ctx: typer.Context, plan: PlanRef, movie_id: MovieId) -> None:
     state = state_of(ctx)
     core = state.core()
     target = core.plans.find(plan)
-    core.plans.add_movie(target.id, movie_id)
+    core.plans.add_movie(target.id, movie_id, actor=SYSTEM)
     show_message(state, f"Movie {movie_id} is in plan {target.id} ({target.name}).")
 
 
@@ -166,7 +168,7 @@ def remove_movie(ctx: typer.Context, plan: PlanRef, movie_id: MovieId) -> None:
     state = state_of(ctx)
     core = state.core()
     target = core.plans.find(plan)
-    core.plans.remove_movie(target.id, movie_id)
+    core.plans.remove_movie(target.id, movie_id, actor=SYSTEM)
     show_message(state, f"Movie {movie_id} is not in plan {target.id} ({target.name}).")
 
 
@@ -179,4 +181,4 @@ def movies(ctx: typer.Context, plan: PlanRef, limit: Limit = 20, offset: Offset 
     core = state.core()
     target = core.plans.find(plan)
     page = PageQuery.model_validate({"limit": limit, "offset": offset})
-    show_page(state, core.plans.movies(target.id, page), MOVIE_COLUMNS)
+    show_page(state, core.plans.movies(target.id, page, actor=SYSTEM), MOVIE_COLUMNS)

@@ -5,11 +5,13 @@ from typing import Annotated
 
 import typer
 
-from streamcore.commands.options import Limit, Offset, given
+from streamcore.auth.permissions import SYSTEM
+from streamcore.commands.options import CommandGroup, Limit, Offset, given
 from streamcore.commands.output import show_message, show_page, show_record
 from streamcore.commands.state import state_of
 
 app = typer.Typer(
+    cls=CommandGroup,
     help="Subscriptions: add, list, cancel, change plan, pay.",
     no_args_is_help=True,
 )
@@ -52,7 +54,7 @@ def add(
     subscriber = core.auth.find_user(user)
     chosen = core.plans.find(plan)
     data = SubscriptionCreate.model_validate({"user_id": subscriber.id, "plan_id": chosen.id})
-    show_record(state, core.subscriptions.create(data))
+    show_record(state, core.subscriptions.create(data, actor=SYSTEM))
 
 
 @app.command("list")
@@ -73,7 +75,7 @@ def list_subscriptions(
     query: dict[str, object] = {"limit": limit, "offset": offset}
     if user is not None:  # a deleted user's (canceled) subscriptions can still be looked up
         query["user_id"] = core.auth.find_user(user, include_deleted=True).id
-    page = core.subscriptions.list(SubscriptionQuery.model_validate(query))
+    page = core.subscriptions.list(SubscriptionQuery.model_validate(query), actor=SYSTEM)
     show_page(state, page, LIST_COLUMNS)
 
 
@@ -81,14 +83,14 @@ def list_subscriptions(
 def show(ctx: typer.Context, subscription_id: SubscriptionId) -> None:
     """Show one subscription with its status now."""
     state = state_of(ctx)
-    show_record(state, state.core().subscriptions.get(subscription_id))
+    show_record(state, state.core().subscriptions.get(subscription_id, actor=SYSTEM))
 
 
 @app.command()
 def cancel(ctx: typer.Context, subscription_id: SubscriptionId) -> None:
     """Cancel a subscription; its user may watch until paid_until."""
     state = state_of(ctx)
-    show_record(state, state.core().subscriptions.cancel(subscription_id))
+    show_record(state, state.core().subscriptions.cancel(subscription_id, actor=SYSTEM))
 
 
 @app.command("change-plan")
@@ -99,7 +101,7 @@ def change_plan(ctx: typer.Context, subscription_id: SubscriptionId, plan: PlanR
     state = state_of(ctx)
     core = state.core()
     change = PlanChange.model_validate({"plan_id": core.plans.find(plan).id})
-    show_record(state, core.subscriptions.change_plan(subscription_id, change))
+    show_record(state, core.subscriptions.change_plan(subscription_id, change, actor=SYSTEM))
 
 
 @app.command()
@@ -133,7 +135,7 @@ def pay(
     data = PaymentCreate.model_validate(
         given(amount=amount, currency=currency, reference=reference, paid_at=_aware(paid_at))
     )
-    result = state.core().subscriptions.record_payment(subscription_id, data)
+    result = state.core().subscriptions.record_payment(subscription_id, data, actor=SYSTEM)
     if state.json:
         show_record(state, result)
         return

@@ -5,7 +5,9 @@ from typing import Annotated
 
 import typer
 
+from streamcore.auth.permissions import SYSTEM
 from streamcore.commands.options import (
+    CommandGroup,
     CountryFilter,
     GenreFilter,
     Limit,
@@ -18,7 +20,11 @@ from streamcore.commands.options import (
 from streamcore.commands.output import show_message, show_page, show_record
 from streamcore.commands.state import state_of
 
-app = typer.Typer(help="Users: add, list, change, delete, passwords, movies.", no_args_is_help=True)
+app = typer.Typer(
+    cls=CommandGroup,
+    help="Users: add, list, change, delete, passwords, movies.",
+    no_args_is_help=True,
+)
 
 LIST_COLUMNS = ("id", "email", "name", "role", "is_active", "notify_new_movies", "deleted_at")
 MOVIE_COLUMNS = ("id", "title", "year", "genres", "countries", "duration_minutes")
@@ -55,7 +61,7 @@ def add(
     data = UserCreate.model_validate(
         {"email": email, "name": name, "role": role, "password": password}
     )
-    show_record(state, state.core().auth.create_user(data))
+    show_record(state, state.core().auth.create_user(data, actor=SYSTEM))
 
 
 @app.command("list")
@@ -67,7 +73,12 @@ def list_users(
         bool | None, typer.Option("--active/--inactive", help="Only active / inactive users.")
     ] = None,
     trashed: Annotated[
-        str, typer.Option("--trashed", help="without | with | only deleted users.")
+        str,
+        typer.Option(
+            "--trashed",
+            metavar="without|with|only",
+            help="Leave out deleted users, include them, or only them.",
+        ),
     ] = "without",
     limit: Limit = 20,
     offset: Offset = 0,
@@ -79,7 +90,7 @@ def list_users(
     query = UserQuery.model_validate(
         given(q=q, role=role, is_active=active, trashed=trashed, limit=limit, offset=offset)
     )
-    show_page(state, state.core().auth.list_users(query), LIST_COLUMNS)
+    show_page(state, state.core().auth.list_users(query, actor=SYSTEM), LIST_COLUMNS)
 
 
 @app.command()
@@ -119,7 +130,7 @@ def update(
     patch = UserPatch.model_validate(
         given(name=name, role=role, is_active=active, notify_new_movies=notify)
     )
-    show_record(state, core.auth.update_user(target.id, patch))
+    show_record(state, core.auth.update_user(target.id, patch, actor=SYSTEM))
 
 
 @app.command()
@@ -128,7 +139,7 @@ def delete(ctx: typer.Context, user: UserRef) -> None:
     state = state_of(ctx)
     core = state.core()
     target = core.auth.find_user(user)
-    core.auth.delete_user(target.id)
+    core.auth.delete_user(target.id, actor=SYSTEM)
     show_message(state, f"Deleted user {target.id} ({target.email}).")
 
 
@@ -138,7 +149,7 @@ def restore(ctx: typer.Context, user: UserRef) -> None:
     state = state_of(ctx)
     core = state.core()
     target = core.auth.find_user(user, include_deleted=True)
-    show_record(state, core.auth.restore_user(target.id))
+    show_record(state, core.auth.restore_user(target.id, actor=SYSTEM))
 
 
 @app.command("set-password")
@@ -150,7 +161,7 @@ def set_password(ctx: typer.Context, user: UserRef, password_stdin: PasswordStdi
     core = state.core()
     target = core.auth.find_user(user)
     change = PasswordChange.model_validate({"password": _read_password(password_stdin)})
-    core.auth.set_password(target.id, change)
+    core.auth.set_password(target.id, change, actor=SYSTEM)
     show_message(state, f"Password of user {target.id} ({target.email}) changed.")
 
 
@@ -175,4 +186,4 @@ def movies(
     query = MovieQuery.model_validate(
         given(q=q, genre=genre, year=year, country=country, sort=sort, limit=limit, offset=offset)
     )
-    show_page(state, core.entitlements.watchable(target.id, query), MOVIE_COLUMNS)
+    show_page(state, core.entitlements.watchable(target.id, query, actor=SYSTEM), MOVIE_COLUMNS)

@@ -113,8 +113,8 @@ USAGE = [
         "--rating",
         id="unknown-option",
     ),
-    pytest.param(["--verbose", "movie", "list"], "--verbose", id="unknown-global-option"),
-    pytest.param(["movie", "list", "--json"], "--json", id="global-option-after-command"),
+    pytest.param(["--colour", "movie", "list"], "--colour", id="unknown-global-option"),
+    pytest.param(["movie", "list", "--version"], "--version", id="version-after-command"),
     pytest.param(["movie", "list", "--limit", "ten"], "--limit", id="limit-text"),
     pytest.param(["movie", "show"], "ID", id="missing-id"),
     pytest.param(["movie", "show", "abc"], "ID", id="id-text"),
@@ -128,9 +128,9 @@ USAGE = [
 
 @pytest.mark.parametrize(("args", "fragment"), USAGE)
 def test_usage_error_exits_2_and_leaves_the_database_alone(
-    cli: Cli, db_path: Path, args: list[str], fragment: str
+    fresh_cli: Cli, db_path: Path, args: list[str], fragment: str
 ) -> None:
-    stderr = assert_usage_error(cli.run(*args))
+    stderr = assert_usage_error(fresh_cli.run(*args))
     assert fragment in stderr
     assert not db_path.exists()
 
@@ -143,8 +143,8 @@ def test_a_group_without_command_shows_its_help(cli: Cli, args: list[str]) -> No
     assert "Commands:" in result.output
 
 
-def test_global_options_without_a_command_is_a_usage_error(cli: Cli, db_path: Path) -> None:
-    stderr = assert_usage_error(cli.run(json_output=True))
+def test_global_options_without_a_command_is_a_usage_error(fresh_cli: Cli, db_path: Path) -> None:
+    stderr = assert_usage_error(fresh_cli.run(json_output=True))
     assert "Missing command" in stderr
     assert not db_path.exists()
 
@@ -167,8 +167,10 @@ def all_commands() -> list[tuple[str, ...]]:
 
 @pytest.mark.parametrize("path", all_commands(), ids=" ".join)
 @pytest.mark.parametrize("flag", ["-h", "--help"])
-def test_help_of_every_command(cli: Cli, db_path: Path, path: tuple[str, ...], flag: str) -> None:
-    result = cli.run(*path, flag)
+def test_help_of_every_command(
+    fresh_cli: Cli, db_path: Path, path: tuple[str, ...], flag: str
+) -> None:
+    result = fresh_cli.run(*path, flag)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"Usage: streamcore {' '.join(path)}")
     assert not db_path.exists()

@@ -299,9 +299,9 @@ def test_add_a_duplicate_name_in_any_case_is_a_conflict(cli: Cli, name: str) -> 
     ],
 )
 def test_usage_errors_exit_2_and_leave_the_database_alone(
-    cli: Cli, db_path: Path, args: list[str], fragment: str
+    fresh_cli: Cli, db_path: Path, args: list[str], fragment: str
 ) -> None:
-    assert fragment in assert_usage_error(cli.run(*args))
+    assert fragment in assert_usage_error(fresh_cli.run(*args))
     assert not db_path.exists()
 
 

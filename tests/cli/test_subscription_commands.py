@@ -700,9 +700,9 @@ def test_a_superseded_subscription_cannot_come_back_to_life(cli: Cli) -> None:
     ],
 )
 def test_usage_errors_exit_2_and_leave_the_database_alone(
-    cli: Cli, db_path: Path, args: list[str], fragment: str
+    fresh_cli: Cli, db_path: Path, args: list[str], fragment: str
 ) -> None:
-    assert fragment in assert_usage_error(cli.run(*args))
+    assert fragment in assert_usage_error(fresh_cli.run(*args))
     assert not db_path.exists()
 
 

@@ -379,9 +379,9 @@ def test_add_refuses_a_bad_email(cli: Cli, email: str) -> None:
     ids=["no-name", "no-email", "password-option", "no-user", "limit-text", "extra-arg"],
 )
 def test_usage_errors_exit_2_without_prompting(
-    cli: Cli, db_path: Path, args: list[str], fragment: str
+    fresh_cli: Cli, db_path: Path, args: list[str], fragment: str
 ) -> None:
-    result = invoke(cli, *args, input="never-read-1\nnever-read-1\n")
+    result = invoke(fresh_cli, *args, input="never-read-1\nnever-read-1\n")
     assert fragment in assert_usage_error(result)
     assert "Password" not in result.output
     assert not db_path.exists()

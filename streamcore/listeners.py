@@ -7,7 +7,8 @@
 Both collect the movies of one commit and do their work once, after the commit's events went
 out (``EventPublisher.after_batch``): a bulk import of 10,000 movies is one plan update and
 one e-mail per user, not 10,000 of each. Each runs after the commit that created the movies;
-a failure is logged and never undoes the movies. Embedding code may disconnect them
+a failure is logged (one line at ERROR, the traceback only at DEBUG) and never undoes the
+movies. Embedding code may disconnect them
 (``core.listeners.disconnect()``) or connect its own receivers beside or instead of them.
 """
 
@@ -18,7 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from streamcore.events import EventPublisher, MovieCreated, movie_created
+from streamcore.events import EventPublisher, MovieCreated, log_failure, movie_created
 from streamcore.mail import Mailer, Message
 
 logger = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ class DefaultListeners:
         def flush() -> None:
             try:
                 receiver.flush()
-            except Exception:
-                logger.exception("%s failed; the new movies stay created", type(receiver).__name__)
+            except Exception as exc:  # one line at ERROR; the traceback only at DEBUG
+                log_failure(logger, type(receiver).__name__, exc, "the new movies stay created")
 
         return flush

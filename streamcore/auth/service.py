@@ -247,8 +247,10 @@ class AuthService:
     def _add(self, data: UserCreate) -> User:
         password_hash = self._hasher.hash(data.password.get_secret_value())
         with self._uow() as uow:
-            if uow.users.get_by_email(data.email) is not None:
-                raise DuplicateEmailError(data.email)
+            holder = uow.users.get_by_email(data.email)
+            if holder is not None:
+                deleted_id = holder.id if holder.deleted_at is not None else None
+                raise DuplicateEmailError(data.email, deleted_id=deleted_id)
             user = uow.users.add(data, password_hash, self._clock())
             uow.collect(
                 UserRegistered(

@@ -95,10 +95,10 @@ class PlanService:
         """Delete a plan that no live subscription uses. Raises ``PlanInUseError``."""
         require(actor, Permission.MANAGE_PLANS)
         with self._uow() as uow:
-            _load_plan(uow, plan_id)
+            plan = _load_plan(uow, plan_id)
             now = self._clock()
             if any(_is_live(r, now, self._grace) for r in uow.subscriptions.open_for_plan(plan_id)):
-                raise PlanInUseError(plan_id)
+                raise PlanInUseError(plan_id, active=plan.is_active)
             uow.plans.delete(plan_id, now)
             uow.collect(PlanDeleted(occurred_at=now, plan_id=plan_id))
             uow.commit()

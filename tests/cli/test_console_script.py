@@ -11,6 +11,10 @@ from pathlib import Path
 import pytest
 
 from streamcore import StreamCore
+from streamcore.auth.models import UserCreate
+from streamcore.auth.passwords import CHEAPEST, Argon2Hasher
+from streamcore.auth.permissions import SYSTEM
+from tests.integration.smtp_server import closed_port
 
 SCRIPT = Path(sys.executable).parent / "streamcore"
 HEAVY_MODULES = ("sqlalchemy", "pydantic", "rich", "alembic", "blinker")
@@ -63,7 +67,7 @@ def test_add_then_list_as_json(env: dict[str, str], tmp_path: Path, url: str) ->
     page = json.loads(listed.stdout)
     assert [(m["title"], m["year"]) for m in page["items"]] == [("Alien", 1979)]
     with StreamCore.open(url) as core:
-        assert page == core.movies.list().model_dump(mode="json")
+        assert page == core.movies.list(actor=SYSTEM).model_dump(mode="json")
     assert not (tmp_path / "streamcore.db").exists()
 
 
@@ -127,3 +131,43 @@ def test_the_check_sees_a_heavy_import(env: dict[str, str], tmp_path: Path) -> N
     """The import check itself works: a command that opens a core loads SQLAlchemy."""
     loaded = loaded_heavy_modules(["movie", "list"], env, tmp_path)
     assert "sqlalchemy" in loaded
+
+
+def add_reader(url: str) -> None:
+    """One user who asked to hear of new movies, added through the library."""
+    with StreamCore.open(url, hasher=Argon2Hasher(CHEAPEST)) as core:
+        data = UserCreate(email="ann@example.org", name="Ann", password="some-password-1")
+        core.auth.create_user(data, actor=SYSTEM)
+
+
+def test_the_log_mailer_line_shows_by_default(
+    env: dict[str, str], tmp_path: Path, url: str
+) -> None:
+    add_reader(url)
+    done = streamcore("movie", "add", "--title", "Alien", "--year", "1979", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        "INFO streamcore.mail: log mailer (no SMTP URL set): would have mailed 1 user: "
+        "'New on streamcore: Alien (1979)'"
+    ]
+
+
+def test_a_failing_mailer_is_one_line_on_stderr(
+    env: dict[str, str], tmp_path: Path, url: str
+) -> None:
+    add_reader(url)
+    with closed_port() as port:
+        env = env | {"STREAMCORE_SMTP_URL": f"smtp://127.0.0.1:{port}"}
+        args = ("movie", "add", "--title", "Alien", "--year", "1979")
+        done = streamcore(*args, env=env, cwd=tmp_path)
+        verbose = streamcore(
+            "--verbose", *args[:3], "Aliens", "--year", "1986", env=env, cwd=tmp_path
+        )
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("ERROR streamcore.listeners: EmailNewMovies failed: StorageError: ")
+    assert "Traceback" not in done.stderr
+    assert verbose.returncode == 0, verbose.stderr
+    assert "Traceback (most recent call last):" in verbose.stderr
+    with StreamCore.open(url) as core:
+        assert core.movies.list(actor=SYSTEM).total == 2

@@ -336,6 +336,26 @@ def test_add_a_duplicate_email_in_any_case_is_refused(cli: Cli) -> None:
     assert password_hash(cli, 1).startswith("$argon2id$v=19$m=8,")  # the old hash stays
 
 
+def test_re_adding_the_email_of_a_deleted_user_hints_at_restoring_it(cli: Cli) -> None:
+    seed(cli, SAMPLE_USERS[:2])
+    cli.ok("user", "delete", "2")
+    email = SAMPLE_USERS[1]["email"]
+    result = invoke(
+        cli,
+        "user",
+        "add",
+        email.upper(),
+        "--name",
+        "Again",
+        "--password-stdin",
+        input="pw-again-1\n",
+    )
+    line = assert_refused(result)
+    assert line == f"error: a deleted user (id 2) has email {email}; restore it instead"
+    assert user_count(cli) == 2  # deleted ones counted: nobody was added
+    assert field_rows(cli.ok("user", "restore", email).stdout)["id"] == "2"
+
+
 @pytest.mark.parametrize(
     ("options", "field"),
     [

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import Literal, Protocol, Self, TypeVar
 
 from streamcore.events import Event
 
 Publish = Callable[[list[Event]], None]
+RowLock = Literal["share", "update"]
+"""A row read to act on it is held until commit: ``update`` to change it (no one else may read it
+for a change or change it meanwhile), ``share`` to rely on it (no one may change it meanwhile).
+PostgreSQL takes ``FOR UPDATE`` / ``FOR SHARE``; SQLite's writer lock and the memory backend's
+write lock already hold every row of a writing unit of work."""
 U_co = TypeVar("U_co", bound="UnitOfWork", covariant=True)
 
 

@@ -22,6 +22,16 @@ def is_valid_id(value: int) -> bool:
     return 1 <= value <= MAX_ID
 
 
+LOOKUP_TEXT_RULE = "must be valid Unicode text (no lone surrogates, no NUL)"
+"""The rule a lookup reference (the CLI's USER or PLAN) breaks when ``is_lookup_text`` fails."""
+
+
+def is_lookup_text(ref: str) -> bool:
+    """Whether ``ref`` can be looked up at all: no lone surrogate, no NUL (drivers fail on both)."""
+    # An undecodable byte on a command line (``\xff``) reaches Python as a lone surrogate.
+    return "\x00" not in ref and not any("\ud800" <= char <= "\udfff" for char in ref)
+
+
 def field_errors(exc: ValidationError) -> list[FieldError]:
     """Turn pydantic's report into one ``FieldError`` per broken rule."""
     result = []

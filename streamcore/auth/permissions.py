@@ -25,10 +25,7 @@ class Role(StrEnum):
 class Permission(StrEnum):
     """An action someone may be allowed to take."""
 
-    REGISTER = "register"
-    LOGIN = "login"
     READ_PLANS = "read_plans"
-    HEALTH = "health"
     READ_MOVIES = "read_movies"
     READ_OWN_PROFILE = "read_own_profile"
     UPDATE_OWN_PROFILE = "update_own_profile"
@@ -46,7 +43,8 @@ class Permission(StrEnum):
 
 
 P = Permission
-_ANONYMOUS = frozenset({P.REGISTER, P.LOGIN, P.READ_PLANS, P.HEALTH})
+# Registering, logging in and the health check are open to every caller: they take no actor.
+_ANONYMOUS = frozenset({P.READ_PLANS})
 _SUBSCRIBER = _ANONYMOUS | {
     P.READ_MOVIES,
     P.READ_OWN_PROFILE,
@@ -89,12 +87,17 @@ SYSTEM = Principal(user_id=None, role=None, is_system=True)
 """A trusted local caller (the CLI, embedding code): named on purpose, never a default."""
 
 
-def require(principal: Principal | None, permission: Permission) -> None:
+def require(principal: Principal, permission: Permission) -> None:
     """Pass, or raise ``NotAuthenticatedError`` / ``PermissionDeniedError``.
 
-    ``None`` is the trusted local caller (the CLI, embedding code): it may do everything.
+    There is no implicit trusted caller: the CLI and embedding code pass ``SYSTEM``; anything
+    that is not a ``Principal`` (a forgotten actor, ``None``) is refused, never granted.
     """
-    if principal is None or principal.may(permission):
+    if not isinstance(principal, Principal):
+        raise TypeError(
+            f"actor must be a Principal (SYSTEM for a trusted caller), not {principal!r}"
+        )
+    if principal.may(permission):
         return
     if principal.is_anonymous:
         raise NotAuthenticatedError("log in first: this needs a valid bearer token")

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from streamcore.auth.errors import DuplicateEmailError
 from streamcore.auth.models import User, UserCreate, UserQuery
-from streamcore.uow import UnitOfWork
+from streamcore.uow import RowLock, UnitOfWork
 
 
 def user_search_key(email: str, name: str) -> str:
@@ -31,8 +31,8 @@ class UserRepository(Protocol):
         """Insert a user; raises ``DuplicateEmailError`` if the email is taken."""
         ...
 
-    def get(self, user_id: int) -> User | None:
-        """The user with this id, deleted or not."""
+    def get(self, user_id: int, *, lock: RowLock | None = None) -> User | None:
+        """The user with this id, deleted or not; ``lock`` holds its row until commit."""
         ...
 
     def get_by_email(self, email: str) -> User | None:
@@ -45,6 +45,10 @@ class UserRepository(Protocol):
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         """Replace the stored hash."""
+        ...
+
+    def replace_password_hash(self, user_id: int, old: str, new: str) -> bool:
+        """Replace the stored hash only if it is still ``old`` (a re-hash); whether it was."""
         ...
 
     def save(self, user: User) -> None:
@@ -175,8 +179,8 @@ class InMemoryUserRepository:
         self._t.hashes[user.id] = password_hash
         return user
 
-    def get(self, user_id: int) -> User | None:
-        """The user with this id, deleted or not."""
+    def get(self, user_id: int, *, lock: RowLock | None = None) -> User | None:
+        """The user with this id, deleted or not (writers hold every row already)."""
         return self._t.users.get(user_id)
 
     def get_by_email(self, email: str) -> User | None:
@@ -190,6 +194,13 @@ class InMemoryUserRepository:
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         """Replace the stored hash."""
         self._t.hashes[user_id] = password_hash
+
+    def replace_password_hash(self, user_id: int, old: str, new: str) -> bool:
+        """Replace the stored hash only if it is still ``old`` (a re-hash); whether it was."""
+        if self._t.hashes.get(user_id) != old:
+            return False
+        self._t.hashes[user_id] = new
+        return True
 
     def save(self, user: User) -> None:
         """Overwrite the stored fields of ``user`` (matched by id)."""

@@ -1,9 +1,10 @@
 """``AuthService``: accounts, passwords, login, tokens and lockout (SPEC §3.1).
 
-Each method is one use case. Login is the exception that proves the rule: it counts the
-attempt in one short unit of work, verifies the password outside any transaction (argon2 is
-slow on purpose and must not hold SQLite's write lock), and on success opens the session in a
-second one.
+Each method is one use case. Login is the exception that proves the rule: it reads the
+stored hash in one short unit of work, verifies the password outside any transaction (argon2 is
+slow on purpose and must not hold SQLite's write lock), and then, in a second one that holds the
+user's row, counts a failure or opens the session — only if the hash it verified is still the
+stored one. Every method that changes a user holds its row until it commits.
 """
 
 from __future__ import annotations
@@ -44,12 +45,14 @@ from streamcore.errors import (
 )
 from streamcore.events import UserDeleted, UserRegistered, UserUpdated
 from streamcore.paging import Page
-from streamcore.uow import UnitOfWorkFactory
-from streamcore.validation import is_valid_id
+from streamcore.uow import RowLock, UnitOfWorkFactory
+from streamcore.validation import LOOKUP_TEXT_RULE, is_lookup_text, is_valid_id
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)
 TOKEN_BYTES = 32  # 256 random bits
+CREDENTIAL_RACES = 3
+"""How often a login verifies again when the stored hash changed while it was verifying."""
 
 
 UserDeletionHook = Callable[[AuthUnitOfWork, int, datetime], None]
@@ -58,7 +61,8 @@ UserDeletionHook = Callable[[AuthUnitOfWork, int, datetime], None]
 
 def token_digest(token: str) -> str:
     """What is stored of a token: its SHA-256, hex."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    # surrogatepass: any str a caller sends has a digest (and simply matches no token).
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class AuthService:
@@ -87,21 +91,23 @@ class AuthService:
         """Sign up as a subscriber. Raises ``DuplicateEmailError``."""
         return self._add(UserCreate(**data.model_dump(), role=Role.SUBSCRIBER))
 
-    def create_user(self, data: UserCreate, *, actor: Principal | None = None) -> User:
+    def create_user(self, data: UserCreate, *, actor: Principal) -> User:
         """An administrator adds a user with any role. Raises ``DuplicateEmailError``."""
         require(actor, Permission.MANAGE_USERS)
         return self._add(data)
 
-    def get_user(
-        self, user_id: int, *, actor: Principal | None = None, include_deleted: bool = False
-    ) -> User:
+    def get_user(self, user_id: int, *, actor: Principal, include_deleted: bool = False) -> User:
         """One user: any for an administrator, oneself for everyone else."""
         _require_self_or(actor, user_id, Permission.READ_OWN_PROFILE)
         with self._uow(readonly=True) as uow:
             return _load(uow, user_id, include_deleted=include_deleted)
 
-    def find_user(self, ref: str, *, include_deleted: bool = False) -> User:
-        """A user by id or email (for the trusted CLI). Raises ``UserNotFoundError``."""
+    def find_user(self, ref: str, *, actor: Principal, include_deleted: bool = False) -> User:
+        """A user by id or email (administrators). Raises ``UserNotFoundError``."""
+        require(actor, Permission.MANAGE_USERS)
+        ref = ref.strip()
+        if not is_lookup_text(ref):  # a driver would fail on it; no user can have it anyway
+            raise InvalidInputError.single("user", LOOKUP_TEXT_RULE)
         with self._uow(readonly=True) as uow:
             if ref.isascii() and ref.isdigit():
                 user = uow.users.get(int(ref)) if is_valid_id(int(ref)) else None
@@ -111,9 +117,7 @@ class AuthService:
             raise UserNotFoundError(ref)
         return user
 
-    def list_users(
-        self, query: UserQuery | None = None, *, actor: Principal | None = None
-    ) -> Page[User]:
+    def list_users(self, query: UserQuery | None = None, *, actor: Principal) -> Page[User]:
         """One page of users (administrators only)."""
         require(actor, Permission.MANAGE_USERS)
         query = query or UserQuery()
@@ -121,9 +125,7 @@ class AuthService:
             items, total = uow.users.list(query)
         return Page[User](items=tuple(items), total=total, limit=query.limit, offset=query.offset)
 
-    def update_user(
-        self, user_id: int, patch: UserPatch, *, actor: Principal | None = None
-    ) -> User:
+    def update_user(self, user_id: int, patch: UserPatch, *, actor: Principal) -> User:
         """An administrator changes name, role, activity or the notify flag.
 
         Deactivating a user revokes its tokens.
@@ -131,26 +133,24 @@ class AuthService:
         require(actor, Permission.MANAGE_USERS)
         return self._change(user_id, patch.changes())
 
-    def update_profile(self, patch: ProfilePatch, *, actor: Principal | None) -> User:
+    def update_profile(self, patch: ProfilePatch, *, actor: Principal) -> User:
         """A user changes its own name, password or notify flag (never role or activity)."""
         require(actor, Permission.UPDATE_OWN_PROFILE)
-        if actor is None or actor.user_id is None:  # the trusted caller has no profile
+        if actor.user_id is None:  # SYSTEM has no profile
             raise NotAuthenticatedError("update_profile needs the logged-in user as actor")
         changes = {k: v for k, v in patch.changes().items() if k != "password"}
         return self._change(actor.user_id, changes, password=patch.password_value())
 
-    def set_password(
-        self, user_id: int, change: PasswordChange, *, actor: Principal | None = None
-    ) -> User:
+    def set_password(self, user_id: int, change: PasswordChange, *, actor: Principal) -> User:
         """Set a new password (an administrator, or the user itself); revokes every token."""
         _require_self_or(actor, user_id, Permission.UPDATE_OWN_PROFILE)
         return self._change(user_id, {}, password=change.password.get_secret_value())
 
-    def delete_user(self, user_id: int, *, actor: Principal | None = None) -> None:
+    def delete_user(self, user_id: int, *, actor: Principal) -> None:
         """Soft-delete a user: no more logins, every token revoked, gone from listings."""
         require(actor, Permission.MANAGE_USERS)
         with self._uow() as uow:
-            user = _load(uow, user_id)
+            user = _load(uow, user_id, lock="update")
             now = self._clock()
             uow.users.save(user.model_copy(update={"deleted_at": now, "updated_at": now}))
             uow.tokens.delete_for_user(user_id)
@@ -159,11 +159,11 @@ class AuthService:
             uow.collect(UserDeleted(occurred_at=now, user_id=user_id))
             uow.commit()
 
-    def restore_user(self, user_id: int, *, actor: Principal | None = None) -> User:
+    def restore_user(self, user_id: int, *, actor: Principal) -> User:
         """Undo a soft delete; a user that is not deleted is returned as it is."""
         require(actor, Permission.MANAGE_USERS)
         with self._uow() as uow:
-            user = _load(uow, user_id, include_deleted=True)
+            user = _load(uow, user_id, include_deleted=True, lock="update")
             if user.deleted_at is None:
                 return user
             now = self._clock()
@@ -183,29 +183,34 @@ class AuthService:
         """
         email, password = credentials.email, credentials.password.get_secret_value()
         now = self._clock()
-        with self._uow() as uow:
-            uow.login_attempts.lock(email)
-            self._check_lockout(uow, email, now)
-            # Counted as a failure until the password proves right (a success clears it): so
-            # attempts in flight at once, in any process, cannot get past the limit.
-            uow.login_attempts.record_failure(email, now)
+        with self._uow(readonly=True) as uow:
+            self._check_lockout(uow, email, now)  # refused at once: no slow verify for it
             user = uow.users.get_by_email(email)
             stored = uow.users.password_hash(user.id) if user else None
-            uow.commit()
-        if user is None or stored is None:
-            self._hasher.verify_dummy(password)  # as slow as a real verify: no user probing
-            verified = False
-        else:
-            verified = self._hasher.verify(stored, password)
-        if (
-            not verified
-            or user is None
-            or stored is None
-            or not user.is_active
-            or user.deleted_at is not None
-        ):
-            raise InvalidCredentialsError
-        return self._open_session(user, password, stored, now)
+        for _ in range(CREDENTIAL_RACES):
+            verified = self._verify(stored, password)
+            # Re-hash (slow on purpose) before the transaction, not while holding its locks.
+            rehashed = (
+                self._hasher.hash(password)
+                if verified and stored and self._hasher.needs_rehash(stored)
+                else None
+            )
+            with self._uow() as uow:
+                uow.login_attempts.lock(email)
+                # Again under the lock: failures counted meanwhile stop this attempt too, so
+                # no caller learns the answer to more than the allowed number of guesses.
+                self._check_lockout(uow, email, now)
+                current = uow.users.get(user.id, lock="update") if user else None
+                now_stored = uow.users.password_hash(user.id) if user else None
+                if verified and now_stored != stored:
+                    stored = now_stored  # a new password or a re-hash meanwhile: verify again
+                    continue
+                if not verified or current is None or not _may_log_in(current):
+                    uow.login_attempts.record_failure(email, now)
+                    uow.commit()
+                    raise InvalidCredentialsError
+                return self._open_session(uow, current, stored, rehashed, now)
+        raise InvalidCredentialsError  # the hash kept changing under us: refuse, count nothing
 
     def logout(self, token: str) -> None:
         """Revoke a token. Raises ``InvalidTokenError`` if it is not a live token."""
@@ -265,7 +270,7 @@ class AuthService:
     ) -> User:
         new_hash = self._hasher.hash(password) if password is not None else None
         with self._uow() as uow:
-            user = _load(uow, user_id)
+            user = _load(uow, user_id, lock="update")
             if password is not None and password.strip().lower() == user.email:
                 raise InvalidInputError.single("password", "must not be the email address")
             changed = [k for k, v in changes.items() if v != getattr(user, k)]
@@ -295,31 +300,51 @@ class AuthService:
                 retry_after=max(1, math.ceil(wait)),
             )
 
-    def _open_session(self, user: User, password: str, stored: str, now: datetime) -> LoginResult:
+    def _verify(self, stored: str | None, password: str) -> bool:
+        if stored is None:
+            self._hasher.verify_dummy(password)  # as slow as a real verify: no user probing
+            return False
+        return self._hasher.verify(stored, password)
+
+    def _open_session(
+        self,
+        uow: AuthUnitOfWork,
+        user: User,
+        stored: str | None,
+        rehashed: str | None,
+        now: datetime,
+    ) -> LoginResult:
         token = self._new_token()
         expires_at = now + self._token_ttl
-        # Re-hash (slow on purpose) before the transaction, not while holding its write lock.
-        rehashed = self._hasher.hash(password) if self._hasher.needs_rehash(stored) else None
-        with self._uow() as uow:
-            if rehashed is not None:
-                uow.users.set_password_hash(user.id, rehashed)
-            uow.login_attempts.clear(user.email)
-            uow.tokens.delete_expired(now)
-            uow.tokens.add(token_digest(token), user.id, now, expires_at)
-            uow.commit()
+        if rehashed is not None and stored is not None:
+            uow.users.replace_password_hash(user.id, stored, rehashed)
+        uow.login_attempts.clear(user.email)
+        uow.tokens.delete_expired(now)
+        uow.tokens.add(token_digest(token), user.id, now, expires_at)
+        uow.commit()
         return LoginResult(access_token=token, expires_at=expires_at, user=user)
 
 
-def _load(uow: AuthUnitOfWork, user_id: int, *, include_deleted: bool = False) -> User:
-    user = uow.users.get(user_id) if is_valid_id(user_id) else None
+def _may_log_in(user: User) -> bool:
+    return user.is_active and user.deleted_at is None
+
+
+def _load(
+    uow: AuthUnitOfWork,
+    user_id: int,
+    *,
+    include_deleted: bool = False,
+    lock: RowLock | None = None,
+) -> User:
+    user = uow.users.get(user_id, lock=lock) if is_valid_id(user_id) else None
     if user is None or (user.deleted_at is not None and not include_deleted):
         raise UserNotFoundError(user_id)
     return user
 
 
-def _require_self_or(actor: Principal | None, user_id: int, own: Permission) -> None:
+def _require_self_or(actor: Principal, user_id: int, own: Permission) -> None:
     """Administrators may act on anyone; others only on themselves."""
-    if actor is None or actor.may(Permission.MANAGE_USERS):
+    if actor.may(Permission.MANAGE_USERS):
         return
     require(actor, own)
     if actor.user_id != user_id:

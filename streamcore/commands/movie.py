@@ -5,7 +5,6 @@ from typing import Annotated
 
 import typer
 
-from streamcore.auth.permissions import SYSTEM
 from streamcore.commands.options import (
     CommandGroup,
     CountryFilter,
@@ -75,7 +74,7 @@ def add(
             media_path=media,
         )
     )
-    show_record(state, state.core().movies.create(data, actor=SYSTEM))
+    show_record(state, state.core().movies.create(data, actor=state.actor))
 
 
 @app.command("list")
@@ -113,7 +112,7 @@ def list_movies(
             offset=offset,
         )
     )
-    show_page(state, state.core().movies.list(query, actor=SYSTEM), LIST_COLUMNS)
+    show_page(state, state.core().movies.list(query, actor=state.actor), LIST_COLUMNS)
 
 
 @app.command()
@@ -127,7 +126,7 @@ def show(
     """Show one movie."""
     state = state_of(ctx)
     show_record(
-        state, state.core().movies.get(movie_id, include_deleted=include_deleted, actor=SYSTEM)
+        state, state.core().movies.get(movie_id, include_deleted=include_deleted, actor=state.actor)
     )
 
 
@@ -173,7 +172,7 @@ def update(
         changes[name] = {"description": "", "genres": [], "countries": []}.get(name)
     show_record(
         state,
-        state.core().movies.update(movie_id, MoviePatch.model_validate(changes), actor=SYSTEM),
+        state.core().movies.update(movie_id, MoviePatch.model_validate(changes), actor=state.actor),
     )
 
 
@@ -181,7 +180,7 @@ def update(
 def delete(ctx: typer.Context, movie_id: MovieId) -> None:
     """Soft-delete a movie (it can be restored)."""
     state = state_of(ctx)
-    state.core().movies.delete(movie_id, actor=SYSTEM)
+    state.core().movies.delete(movie_id, actor=state.actor)
     show_message(state, f"Deleted movie {movie_id}.")
 
 
@@ -189,7 +188,7 @@ def delete(ctx: typer.Context, movie_id: MovieId) -> None:
 def restore(ctx: typer.Context, movie_id: MovieId) -> None:
     """Restore a soft-deleted movie."""
     state = state_of(ctx)
-    show_record(state, state.core().movies.restore(movie_id, actor=SYSTEM))
+    show_record(state, state.core().movies.restore(movie_id, actor=state.actor))
 
 
 @app.command("import")
@@ -203,6 +202,6 @@ def import_file(
     from streamcore.movies.importer import read_rows
 
     state = state_of(ctx)
-    ids = state.core().movies.import_movies(read_rows(file), actor=SYSTEM)
+    ids = state.core().movies.import_movies(read_rows(file), actor=state.actor)
     noun = "movie" if len(ids) == 1 else "movies"
     show_message(state, f"Imported {len(ids)} {noun}.", {"imported": len(ids)})

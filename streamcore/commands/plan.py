@@ -4,7 +4,6 @@ from typing import Annotated
 
 import typer
 
-from streamcore.auth.permissions import SYSTEM
 from streamcore.commands.options import CommandGroup, Limit, Offset, given
 from streamcore.commands.output import show_message, show_page, show_record
 from streamcore.commands.state import state_of
@@ -63,7 +62,7 @@ def add(
             is_active=not inactive,
         )
     )
-    show_record(state, state.core().plans.create(data, actor=SYSTEM))
+    show_record(state, state.core().plans.create(data, actor=state.actor))
 
 
 @app.command("list")
@@ -82,14 +81,14 @@ def list_plans(
     query = PlanQuery.model_validate(
         {"include_inactive": include_inactive, "limit": limit, "offset": offset}
     )
-    show_page(state, state.core().plans.list(query, actor=SYSTEM), LIST_COLUMNS)
+    show_page(state, state.core().plans.list(query, actor=state.actor), LIST_COLUMNS)
 
 
 @app.command()
 def show(ctx: typer.Context, plan: PlanRef) -> None:
     """Show one plan (active or not)."""
     state = state_of(ctx)
-    show_record(state, state.core().plans.find(plan))
+    show_record(state, state.core().plans.find(plan, actor=state.actor))
 
 
 @app.command()
@@ -127,7 +126,7 @@ def update(
 
     state = state_of(ctx)
     core = state.core()
-    target = core.plans.find(plan)
+    target = core.plans.find(plan, actor=state.actor)
     patch = PlanPatch.model_validate(
         given(
             name=name,
@@ -139,7 +138,7 @@ def update(
             is_active=active,
         )
     )
-    show_record(state, core.plans.update(target.id, patch, actor=SYSTEM))
+    show_record(state, core.plans.update(target.id, patch, actor=state.actor))
 
 
 @app.command()
@@ -147,8 +146,8 @@ def delete(ctx: typer.Context, plan: PlanRef) -> None:
     """Delete a plan that no live subscription uses (else deactivate it)."""
     state = state_of(ctx)
     core = state.core()
-    target = core.plans.find(plan)
-    core.plans.delete(target.id, actor=SYSTEM)
+    target = core.plans.find(plan, actor=state.actor)
+    core.plans.delete(target.id, actor=state.actor)
     show_message(state, f"Deleted plan {target.id} ({target.name}).")
 
 
@@ -157,8 +156,8 @@ def add_movie(ctx: typer.Context, plan: PlanRef, movie_id: MovieId) -> None:
     """Put a movie in a plan (adding it twice changes nothing)."""
     state = state_of(ctx)
     core = state.core()
-    target = core.plans.find(plan)
-    core.plans.add_movie(target.id, movie_id, actor=SYSTEM)
+    target = core.plans.find(plan, actor=state.actor)
+    core.plans.add_movie(target.id, movie_id, actor=state.actor)
     show_message(state, f"Movie {movie_id} is in plan {target.id} ({target.name}).")
 
 
@@ -167,8 +166,8 @@ def remove_movie(ctx: typer.Context, plan: PlanRef, movie_id: MovieId) -> None:
     """Take a movie out of a plan (removing it twice changes nothing)."""
     state = state_of(ctx)
     core = state.core()
-    target = core.plans.find(plan)
-    core.plans.remove_movie(target.id, movie_id, actor=SYSTEM)
+    target = core.plans.find(plan, actor=state.actor)
+    core.plans.remove_movie(target.id, movie_id, actor=state.actor)
     show_message(state, f"Movie {movie_id} is not in plan {target.id} ({target.name}).")
 
 
@@ -179,6 +178,6 @@ def movies(ctx: typer.Context, plan: PlanRef, limit: Limit = 20, offset: Offset 
 
     state = state_of(ctx)
     core = state.core()
-    target = core.plans.find(plan)
+    target = core.plans.find(plan, actor=state.actor)
     page = PageQuery.model_validate({"limit": limit, "offset": offset})
-    show_page(state, core.plans.movies(target.id, page, actor=SYSTEM), MOVIE_COLUMNS)
+    show_page(state, core.plans.movies(target.id, page, actor=state.actor), MOVIE_COLUMNS)

@@ -10,6 +10,7 @@ import typer
 from streamcore.commands.log import CliLogging
 
 if TYPE_CHECKING:
+    from streamcore.auth.permissions import Principal
     from streamcore.config import Settings
     from streamcore.core import StreamCore
 
@@ -28,6 +29,13 @@ class CliState:
         from streamcore.config import Settings
 
         return Settings.from_env(database_url=self.database_url)
+
+    @property
+    def actor(self) -> Principal:
+        """Whom the CLI acts as: the trusted local caller (whoever may run it may do anything)."""
+        from streamcore.auth.permissions import SYSTEM
+
+        return SYSTEM
 
     def core(self) -> StreamCore:
         """The opened core (the CLI acts as a trusted local administrator: ``SYSTEM``)."""

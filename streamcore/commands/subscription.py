@@ -5,7 +5,6 @@ from typing import Annotated
 
 import typer
 
-from streamcore.auth.permissions import SYSTEM
 from streamcore.commands.options import CommandGroup, Limit, Offset, given
 from streamcore.commands.output import show_message, show_page, show_record
 from streamcore.commands.state import state_of
@@ -51,10 +50,10 @@ def add(
 
     state = state_of(ctx)
     core = state.core()
-    subscriber = core.auth.find_user(user)
-    chosen = core.plans.find(plan)
+    subscriber = core.auth.find_user(user, actor=state.actor)
+    chosen = core.plans.find(plan, actor=state.actor)
     data = SubscriptionCreate.model_validate({"user_id": subscriber.id, "plan_id": chosen.id})
-    show_record(state, core.subscriptions.create(data, actor=SYSTEM))
+    show_record(state, core.subscriptions.create(data, actor=state.actor))
 
 
 @app.command("list")
@@ -74,8 +73,8 @@ def list_subscriptions(
     core = state.core()
     query: dict[str, object] = {"limit": limit, "offset": offset}
     if user is not None:  # a deleted user's (canceled) subscriptions can still be looked up
-        query["user_id"] = core.auth.find_user(user, include_deleted=True).id
-    page = core.subscriptions.list(SubscriptionQuery.model_validate(query), actor=SYSTEM)
+        query["user_id"] = core.auth.find_user(user, include_deleted=True, actor=state.actor).id
+    page = core.subscriptions.list(SubscriptionQuery.model_validate(query), actor=state.actor)
     show_page(state, page, LIST_COLUMNS)
 
 
@@ -83,14 +82,14 @@ def list_subscriptions(
 def show(ctx: typer.Context, subscription_id: SubscriptionId) -> None:
     """Show one subscription with its status now."""
     state = state_of(ctx)
-    show_record(state, state.core().subscriptions.get(subscription_id, actor=SYSTEM))
+    show_record(state, state.core().subscriptions.get(subscription_id, actor=state.actor))
 
 
 @app.command()
 def cancel(ctx: typer.Context, subscription_id: SubscriptionId) -> None:
     """Cancel a subscription; its user may watch until paid_until."""
     state = state_of(ctx)
-    show_record(state, state.core().subscriptions.cancel(subscription_id, actor=SYSTEM))
+    show_record(state, state.core().subscriptions.cancel(subscription_id, actor=state.actor))
 
 
 @app.command("change-plan")
@@ -100,8 +99,8 @@ def change_plan(ctx: typer.Context, subscription_id: SubscriptionId, plan: PlanR
 
     state = state_of(ctx)
     core = state.core()
-    change = PlanChange.model_validate({"plan_id": core.plans.find(plan).id})
-    show_record(state, core.subscriptions.change_plan(subscription_id, change, actor=SYSTEM))
+    change = PlanChange.model_validate({"plan_id": core.plans.find(plan, actor=state.actor).id})
+    show_record(state, core.subscriptions.change_plan(subscription_id, change, actor=state.actor))
 
 
 @app.command()
@@ -135,7 +134,7 @@ def pay(
     data = PaymentCreate.model_validate(
         given(amount=amount, currency=currency, reference=reference, paid_at=_aware(paid_at))
     )
-    result = state.core().subscriptions.record_payment(subscription_id, data, actor=SYSTEM)
+    result = state.core().subscriptions.record_payment(subscription_id, data, actor=state.actor)
     if state.json:
         show_record(state, result)
         return

@@ -5,7 +5,6 @@ from typing import Annotated
 
 import typer
 
-from streamcore.auth.permissions import SYSTEM
 from streamcore.commands.options import (
     CommandGroup,
     CountryFilter,
@@ -37,12 +36,32 @@ PasswordStdin = Annotated[
 ]
 
 
+NOT_UTF8 = "must be valid UTF-8 text"
+
+
 def _read_password(from_stdin: bool) -> str:
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    # Prompts go to stderr so that `--json` output on stdout stays pure JSON.
-    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    """The new password, from stdin's first line or a hidden prompt; never echoed in an error."""
+    from streamcore.errors import InvalidInputError
+
+    try:
+        # Prompts go to stderr so that `--json` output on stdout stays pure JSON.
+        password: str = (
+            _first_line_of_stdin()
+            if from_stdin
+            else typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+        )
+    except UnicodeDecodeError:  # bytes that are not UTF-8 (or not the terminal's encoding)
+        raise InvalidInputError.single("password", NOT_UTF8) from None
+    if any("\ud800" <= char <= "\udfff" for char in password):  # a C locale's escaped bytes
+        raise InvalidInputError.single("password", NOT_UTF8)
     return password
+
+
+def _first_line_of_stdin() -> str:
+    # Read bytes and decode them as UTF-8, whatever the locale says stdin's encoding is.
+    stream = getattr(sys.stdin, "buffer", None)
+    line = sys.stdin.readline() if stream is None else stream.readline().decode("utf-8")
+    return line.rstrip("\r\n")
 
 
 @app.command()
@@ -61,7 +80,7 @@ def add(
     data = UserCreate.model_validate(
         {"email": email, "name": name, "role": role, "password": password}
     )
-    show_record(state, state.core().auth.create_user(data, actor=SYSTEM))
+    show_record(state, state.core().auth.create_user(data, actor=state.actor))
 
 
 @app.command("list")
@@ -90,7 +109,7 @@ def list_users(
     query = UserQuery.model_validate(
         given(q=q, role=role, is_active=active, trashed=trashed, limit=limit, offset=offset)
     )
-    show_page(state, state.core().auth.list_users(query, actor=SYSTEM), LIST_COLUMNS)
+    show_page(state, state.core().auth.list_users(query, actor=state.actor), LIST_COLUMNS)
 
 
 @app.command()
@@ -103,7 +122,9 @@ def show(
 ) -> None:
     """Show one user."""
     state = state_of(ctx)
-    show_record(state, state.core().auth.find_user(user, include_deleted=include_deleted))
+    show_record(
+        state, state.core().auth.find_user(user, include_deleted=include_deleted, actor=state.actor)
+    )
 
 
 @app.command()
@@ -126,11 +147,11 @@ def update(
 
     state = state_of(ctx)
     core = state.core()
-    target = core.auth.find_user(user)
+    target = core.auth.find_user(user, actor=state.actor)
     patch = UserPatch.model_validate(
         given(name=name, role=role, is_active=active, notify_new_movies=notify)
     )
-    show_record(state, core.auth.update_user(target.id, patch, actor=SYSTEM))
+    show_record(state, core.auth.update_user(target.id, patch, actor=state.actor))
 
 
 @app.command()
@@ -138,8 +159,8 @@ def delete(ctx: typer.Context, user: UserRef) -> None:
     """Soft-delete a user: no more logins, tokens revoked (it can be restored)."""
     state = state_of(ctx)
     core = state.core()
-    target = core.auth.find_user(user)
-    core.auth.delete_user(target.id, actor=SYSTEM)
+    target = core.auth.find_user(user, actor=state.actor)
+    core.auth.delete_user(target.id, actor=state.actor)
     show_message(state, f"Deleted user {target.id} ({target.email}).")
 
 
@@ -148,8 +169,8 @@ def restore(ctx: typer.Context, user: UserRef) -> None:
     """Restore a soft-deleted user."""
     state = state_of(ctx)
     core = state.core()
-    target = core.auth.find_user(user, include_deleted=True)
-    show_record(state, core.auth.restore_user(target.id, actor=SYSTEM))
+    target = core.auth.find_user(user, include_deleted=True, actor=state.actor)
+    show_record(state, core.auth.restore_user(target.id, actor=state.actor))
 
 
 @app.command("set-password")
@@ -159,9 +180,9 @@ def set_password(ctx: typer.Context, user: UserRef, password_stdin: PasswordStdi
 
     state = state_of(ctx)
     core = state.core()
-    target = core.auth.find_user(user)
+    target = core.auth.find_user(user, actor=state.actor)
     change = PasswordChange.model_validate({"password": _read_password(password_stdin)})
-    core.auth.set_password(target.id, change, actor=SYSTEM)
+    core.auth.set_password(target.id, change, actor=state.actor)
     show_message(state, f"Password of user {target.id} ({target.email}) changed.")
 
 
@@ -182,8 +203,10 @@ def movies(
 
     state = state_of(ctx)
     core = state.core()
-    target = core.auth.find_user(user)
+    target = core.auth.find_user(user, actor=state.actor)
     query = MovieQuery.model_validate(
         given(q=q, genre=genre, year=year, country=country, sort=sort, limit=limit, offset=offset)
     )
-    show_page(state, core.entitlements.watchable(target.id, query, actor=SYSTEM), MOVIE_COLUMNS)
+    show_page(
+        state, core.entitlements.watchable(target.id, query, actor=state.actor), MOVIE_COLUMNS
+    )

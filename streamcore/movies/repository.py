@@ -14,7 +14,7 @@ from typing import Protocol
 
 from streamcore.movies.errors import DuplicateMovieError
 from streamcore.movies.models import Movie, MovieCreate, MovieQuery
-from streamcore.uow import UnitOfWork
+from streamcore.uow import RowLock, UnitOfWork
 
 TitleYear = tuple[str, int]
 """A uniqueness key: the case-folded title and the year."""
@@ -36,8 +36,8 @@ class MovieRepository(Protocol):
         """Insert many movies at once; return their ids in the order given."""
         ...
 
-    def get(self, movie_id: int) -> Movie | None:
-        """The movie with this id, deleted or not."""
+    def get(self, movie_id: int, *, lock: RowLock | None = None) -> Movie | None:
+        """The movie with this id, deleted or not; ``lock`` holds its row until commit."""
         ...
 
     def save(self, movie: Movie) -> None:
@@ -97,8 +97,8 @@ class InMemoryMovieRepository:
             ids.append(movie.id)
         return ids
 
-    def get(self, movie_id: int) -> Movie | None:
-        """The movie with this id, deleted or not."""
+    def get(self, movie_id: int, *, lock: RowLock | None = None) -> Movie | None:
+        """The movie with this id, deleted or not (writers hold every row already)."""
         return self._table.rows.get(movie_id)
 
     def save(self, movie: Movie) -> None:

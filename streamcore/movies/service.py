@@ -13,7 +13,7 @@ from streamcore.movies.errors import DuplicateMovieError, MovieNotFoundError
 from streamcore.movies.models import Movie, MovieCreate, MoviePatch, MovieQuery
 from streamcore.movies.repository import MoviesUnitOfWork, TitleYear, title_key
 from streamcore.paging import Page
-from streamcore.uow import UnitOfWorkFactory
+from streamcore.uow import RowLock, UnitOfWorkFactory
 from streamcore.validation import is_valid_id
 
 IMPORT_CHECK_CHUNK = 500
@@ -27,7 +27,7 @@ class MovieService:
         self._uow = uow
         self._clock = clock
 
-    def create(self, data: MovieCreate, *, actor: Principal | None = None) -> Movie:
+    def create(self, data: MovieCreate, *, actor: Principal) -> Movie:
         """Add a movie. Raises ``DuplicateMovieError`` (a ``ConflictError``)."""
         require(actor, Permission.WRITE_MOVIES)
         with self._uow() as uow:
@@ -37,9 +37,7 @@ class MovieService:
             uow.commit()
         return movie
 
-    def get(
-        self, movie_id: int, *, include_deleted: bool = False, actor: Principal | None = None
-    ) -> Movie:
+    def get(self, movie_id: int, *, include_deleted: bool = False, actor: Principal) -> Movie:
         """One movie. Raises ``MovieNotFoundError`` (deleted ones too, unless asked for)."""
         require(
             actor, Permission.READ_DELETED_MOVIES if include_deleted else Permission.READ_MOVIES
@@ -47,7 +45,7 @@ class MovieService:
         with self._uow(readonly=True) as uow:
             return _load(uow, movie_id, include_deleted=include_deleted)
 
-    def replace(self, movie_id: int, data: MovieCreate, *, actor: Principal | None = None) -> Movie:
+    def replace(self, movie_id: int, data: MovieCreate, *, actor: Principal) -> Movie:
         """Full update: every field takes the value in ``data`` (or its default).
 
         Raises ``MovieNotFoundError``, ``DuplicateMovieError``.
@@ -55,7 +53,7 @@ class MovieService:
         require(actor, Permission.WRITE_MOVIES)
         return self._change(movie_id, data.model_dump())
 
-    def update(self, movie_id: int, patch: MoviePatch, *, actor: Principal | None = None) -> Movie:
+    def update(self, movie_id: int, patch: MoviePatch, *, actor: Principal) -> Movie:
         """Partial update: only the fields given in ``patch`` change.
 
         Raises ``MovieNotFoundError``, ``DuplicateMovieError``.
@@ -63,17 +61,17 @@ class MovieService:
         require(actor, Permission.WRITE_MOVIES)
         return self._change(movie_id, patch.changes())
 
-    def delete(self, movie_id: int, *, actor: Principal | None = None) -> None:
+    def delete(self, movie_id: int, *, actor: Principal) -> None:
         """Soft-delete a movie. Raises ``MovieNotFoundError`` (also if already deleted)."""
         require(actor, Permission.WRITE_MOVIES)
         with self._uow() as uow:
-            movie = _load(uow, movie_id)
+            movie = _load(uow, movie_id, lock="update")
             now = self._clock()
             uow.movies.save(movie.model_copy(update={"deleted_at": now, "updated_at": now}))
             uow.collect(MovieDeleted(occurred_at=now, movie_id=movie_id))
             uow.commit()
 
-    def restore(self, movie_id: int, *, actor: Principal | None = None) -> Movie:
+    def restore(self, movie_id: int, *, actor: Principal) -> Movie:
         """Undo a soft delete; a movie that is not deleted is returned as it is.
 
         Raises ``MovieNotFoundError``, ``DuplicateMovieError`` (an active movie now holds its
@@ -81,7 +79,7 @@ class MovieService:
         """
         require(actor, Permission.WRITE_MOVIES)
         with self._uow() as uow:
-            movie = _load(uow, movie_id, include_deleted=True)
+            movie = _load(uow, movie_id, include_deleted=True, lock="update")
             if movie.deleted_at is None:
                 return movie
             _ensure_unique(uow, movie.title, movie.year)
@@ -92,9 +90,7 @@ class MovieService:
             uow.commit()
         return restored
 
-    def list(
-        self, query: MovieQuery | None = None, *, actor: Principal | None = None
-    ) -> Page[Movie]:
+    def list(self, query: MovieQuery | None = None, *, actor: Principal) -> Page[Movie]:
         """One page of the catalogue with the filters, sort and page of ``query``."""
         query = query or MovieQuery()
         deleted = query.trashed != "without"
@@ -104,7 +100,7 @@ class MovieService:
         return Page[Movie](items=tuple(items), total=total, limit=query.limit, offset=query.offset)
 
     def import_movies(
-        self, rows: Iterable[tuple[int, Mapping[str, object]]], *, actor: Principal | None = None
+        self, rows: Iterable[tuple[int, Mapping[str, object]]], *, actor: Principal
     ) -> tuple[int, ...]:
         """Add every row or none; return the new ids in row order.
 
@@ -127,7 +123,7 @@ class MovieService:
 
     def _change(self, movie_id: int, changes: Mapping[str, object]) -> Movie:
         with self._uow() as uow:
-            movie = _load(uow, movie_id)
+            movie = _load(uow, movie_id, lock="update")  # a concurrent change waits: none lost
             changed = tuple(k for k, v in changes.items() if _stored(v) != getattr(movie, k))
             if not changed:
                 return movie
@@ -143,8 +139,14 @@ class MovieService:
         return updated
 
 
-def _load(uow: MoviesUnitOfWork, movie_id: int, *, include_deleted: bool = False) -> Movie:
-    movie = uow.movies.get(movie_id) if is_valid_id(movie_id) else None
+def _load(
+    uow: MoviesUnitOfWork,
+    movie_id: int,
+    *,
+    include_deleted: bool = False,
+    lock: RowLock | None = None,
+) -> Movie:
+    movie = uow.movies.get(movie_id, lock=lock) if is_valid_id(movie_id) else None
     if movie is None or (movie.deleted_at is not None and not include_deleted):
         raise MovieNotFoundError(movie_id)
     return movie

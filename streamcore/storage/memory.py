@@ -11,27 +11,33 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from streamcore.auth.repository import (
     AuthTables,
     InMemoryLoginAttemptRepository,
     InMemoryTokenRepository,
     InMemoryUserRepository,
+    LoginAttemptRepository,
+    TokenRepository,
+    UserRepository,
 )
 from streamcore.errors import StorageError
 from streamcore.movies.models import Movie, MovieQuery
-from streamcore.movies.repository import InMemoryMovieRepository, MovieTable
+from streamcore.movies.repository import InMemoryMovieRepository, MovieRepository, MovieTable
 from streamcore.subscriptions.periods import may_watch_at
 from streamcore.subscriptions.repository import (
     InMemoryPaymentRepository,
     InMemoryPlanRepository,
     InMemorySubscriptionRepository,
+    PaymentRepository,
+    PlanRepository,
+    SubscriptionRepository,
     SubscriptionTables,
     Viewer,
     WatchWindow,
 )
-from streamcore.uow import EventCollector, Publish
+from streamcore.uow import EventCollector, Publish, RowLock
 
 
 @dataclass
@@ -92,13 +98,19 @@ class MemoryUnitOfWork(EventCollector):
         else:
             self._storage.write_lock.acquire()
             tables = self._working = self._storage.tables.clone()
-        self.movies = InMemoryMovieRepository(tables.movies)
-        self.users = InMemoryUserRepository(tables.auth)
-        self.tokens = InMemoryTokenRepository(tables.auth)
-        self.login_attempts = InMemoryLoginAttemptRepository(tables.auth)
-        self.plans = InMemoryPlanRepository(tables.subscriptions)
-        self.subscriptions = InMemorySubscriptionRepository(tables.subscriptions)
-        self.payments = InMemoryPaymentRepository(tables.subscriptions)
+        # Readers work on the committed tables themselves: only their reads may pass.
+        view = _reads_only if self._readonly else _as_is
+        self.movies: MovieRepository = view(InMemoryMovieRepository(tables.movies))
+        self.users: UserRepository = view(InMemoryUserRepository(tables.auth))
+        self.tokens: TokenRepository = view(InMemoryTokenRepository(tables.auth))
+        self.login_attempts: LoginAttemptRepository = view(
+            InMemoryLoginAttemptRepository(tables.auth)
+        )
+        self.plans: PlanRepository = view(InMemoryPlanRepository(tables.subscriptions))
+        self.subscriptions: SubscriptionRepository = view(
+            InMemorySubscriptionRepository(tables.subscriptions)
+        )
+        self.payments: PaymentRepository = view(InMemoryPaymentRepository(tables.subscriptions))
         self.entitlements = MemoryEntitlementRepository(tables)
         return self
 
@@ -121,20 +133,50 @@ class MemoryUnitOfWork(EventCollector):
         self._mark_committed()
 
 
+READS = frozenset(
+    {
+        *("get", "get_by_email", "get_by_name", "get_by_reference", "list", "live_conflicts"),
+        *("password_hash", "notifiable_emails", "user_for", "recent_failures", "lock"),
+        *("open_for_user", "open_for_plan"),
+    }
+)
+"""The methods of the repositories that only read (``lock`` too: readers need no lock)."""
+
+
+class _ReadsOnly:
+    """A repository of a read-only unit of work: its reads pass, any write is refused."""
+
+    def __init__(self, repository: object) -> None:
+        self._repository = repository
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in READS:
+            raise StorageError(f"a read-only unit of work cannot write ({name})")
+        return getattr(self._repository, name)
+
+
+def _reads_only(repository: Any) -> Any:
+    return _ReadsOnly(repository)
+
+
+def _as_is(repository: Any) -> Any:
+    return repository
+
+
 class MemoryEntitlementRepository:
     """``EntitlementRepository`` over all the in-memory tables."""
 
     def __init__(self, tables: Tables) -> None:
         self._t = tables
 
-    def viewer(self, user_id: int) -> Viewer | None:
+    def viewer(self, user_id: int, *, lock: RowLock | None = None) -> Viewer | None:
         """The user's role and whether it is active and not deleted."""
         user = self._t.auth.users.get(user_id)
         if user is None:
             return None
         return Viewer(role=user.role, may_log_in=user.is_active and user.deleted_at is None)
 
-    def movie_is_live(self, movie_id: int) -> bool:
+    def movie_is_live(self, movie_id: int, *, lock: RowLock | None = None) -> bool:
         """Whether the movie exists and is not deleted."""
         movie = self._t.movies.rows.get(movie_id)
         return movie is not None and movie.deleted_at is None

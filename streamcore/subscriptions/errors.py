@@ -27,7 +27,7 @@ class PlanInUseError(ConflictError):
     can only wait until its subscriptions have ended.
     """
 
-    def __init__(self, plan_id: int, *, active: bool) -> None:
+    def __init__(self, plan_id: int, *, active: bool = True) -> None:
         self.plan_id = plan_id
         self.active = active
         if active:

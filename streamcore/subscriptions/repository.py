@@ -27,7 +27,7 @@ from streamcore.subscriptions.models import (
     SubscriptionQuery,
     SubscriptionRecord,
 )
-from streamcore.uow import UnitOfWork
+from streamcore.uow import RowLock, UnitOfWork
 
 
 def plan_key(name: str) -> str:
@@ -42,8 +42,8 @@ class PlanRepository(Protocol):
         """Insert a plan; raises ``DuplicatePlanError``."""
         ...
 
-    def get(self, plan_id: int) -> Plan | None:
-        """The plan with this id (deleted ones are gone)."""
+    def get(self, plan_id: int, *, lock: RowLock | None = None) -> Plan | None:
+        """The plan with this id (deleted ones are gone); ``lock`` holds its row until commit."""
         ...
 
     def get_by_name(self, name: str) -> Plan | None:
@@ -82,8 +82,10 @@ class SubscriptionRepository(Protocol):
         """Insert a subscription; raises ``LiveSubscriptionExistsError`` if one is open."""
         ...
 
-    def get(self, subscription_id: int) -> SubscriptionRecord | None:
-        """The subscription with this id."""
+    def get(
+        self, subscription_id: int, *, lock: RowLock | None = None
+    ) -> SubscriptionRecord | None:
+        """The subscription with this id; ``lock`` holds its row until commit."""
         ...
 
     def open_for_user(self, user_id: int) -> list[SubscriptionRecord]:
@@ -140,12 +142,12 @@ class WatchWindow:
 class EntitlementRepository(Protocol):
     """The read model behind "may user U watch movie M" and "which movies may U watch"."""
 
-    def viewer(self, user_id: int) -> Viewer | None:
-        """The user's role and whether it is active and not deleted."""
+    def viewer(self, user_id: int, *, lock: RowLock | None = None) -> Viewer | None:
+        """The user's role and whether it is active and not deleted; ``lock`` holds the user."""
         ...
 
-    def movie_is_live(self, movie_id: int) -> bool:
-        """Whether the movie exists and is not deleted."""
+    def movie_is_live(self, movie_id: int, *, lock: RowLock | None = None) -> bool:
+        """Whether the movie exists and is not deleted; ``lock`` holds the movie's row."""
         ...
 
     def in_watchable_plan(self, user_id: int, movie_id: int, window: WatchWindow) -> bool:
@@ -234,8 +236,8 @@ class InMemoryPlanRepository:
         self._t.plan_movies[plan.id] = set()
         return plan
 
-    def get(self, plan_id: int) -> Plan | None:
-        """The plan with this id (deleted ones are gone)."""
+    def get(self, plan_id: int, *, lock: RowLock | None = None) -> Plan | None:
+        """The plan with this id (deleted ones are gone; writers hold every row already)."""
         return None if plan_id in self._t.deleted_plans else self._t.plans.get(plan_id)
 
     def get_by_name(self, name: str) -> Plan | None:
@@ -313,8 +315,10 @@ class InMemorySubscriptionRepository:
         self._t.subscriptions[record.id] = record
         return record
 
-    def get(self, subscription_id: int) -> SubscriptionRecord | None:
-        """The subscription with this id."""
+    def get(
+        self, subscription_id: int, *, lock: RowLock | None = None
+    ) -> SubscriptionRecord | None:
+        """The subscription with this id (writers hold every row already)."""
         return self._t.subscriptions.get(subscription_id)
 
     def open_for_user(self, user_id: int) -> list[SubscriptionRecord]:

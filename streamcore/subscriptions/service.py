@@ -1,11 +1,17 @@
-"""Plans, subscriptions, payments and entitlement: the use cases of SPEC §3.3."""
+"""Plans, subscriptions, payments and entitlement: the use cases of SPEC §3.3.
+
+A use case that changes a row reads it with ``lock="update"``; one that only relies on a row
+(subscribing relies on the plan and the user) reads it with ``lock="share"``. So a cancel and
+a payment of one subscription, or a plan's deletion and a subscription to it, run one after the
+other and neither undoes the other.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from streamcore.auth.permissions import Permission, Principal, Role, require
+from streamcore.auth.permissions import Permission, Principal, require
 from streamcore.clock import Clock, utcnow
 from streamcore.errors import InvalidInputError, PermissionDeniedError
 from streamcore.events import (
@@ -43,10 +49,12 @@ from streamcore.subscriptions.models import (
 )
 from streamcore.subscriptions.periods import period_end, status_at
 from streamcore.subscriptions.repository import SubscriptionsUnitOfWork, WatchWindow
-from streamcore.uow import UnitOfWorkFactory
-from streamcore.validation import is_valid_id
+from streamcore.uow import RowLock, UnitOfWorkFactory
+from streamcore.validation import LOOKUP_TEXT_RULE, is_lookup_text, is_valid_id
 
 Uow = UnitOfWorkFactory[SubscriptionsUnitOfWork]
+FUTURE_PAYMENT_SLACK = timedelta(minutes=5)
+"""How far ahead of our clock a provider's ``paid_at`` may be (clocks differ a little)."""
 
 
 class PlanService:
@@ -57,7 +65,7 @@ class PlanService:
         self._clock = clock
         self._grace = grace
 
-    def create(self, data: PlanCreate, *, actor: Principal | None = None) -> Plan:
+    def create(self, data: PlanCreate, *, actor: Principal) -> Plan:
         """Add a plan (administrators). Raises ``DuplicatePlanError``."""
         require(actor, Permission.MANAGE_PLANS)
         with self._uow() as uow:
@@ -66,36 +74,39 @@ class PlanService:
             uow.commit()
         return plan
 
-    def get(self, plan_id: int, *, actor: Principal | None = None) -> Plan:
+    def get(self, plan_id: int, *, actor: Principal) -> Plan:
         """One plan; an inactive one only for administrators."""
         require(actor, Permission.READ_PLANS)
         with self._uow(readonly=True) as uow:
             return _visible_plan(uow, plan_id, actor)
 
-    def find(self, ref: str) -> Plan:
-        """A plan by id or name (for the trusted CLI)."""
+    def find(self, ref: str, *, actor: Principal) -> Plan:
+        """A plan by id or name (the CLI's PLAN); an inactive one only for administrators."""
+        require(actor, Permission.READ_PLANS)
         ref = ref.strip()
+        if not is_lookup_text(ref):  # a driver would fail on it; no plan can have it anyway
+            raise InvalidInputError.single("plan", LOOKUP_TEXT_RULE)
         with self._uow(readonly=True) as uow:
             plan = uow.plans.get(int(ref)) if _is_id(ref) else uow.plans.get_by_name(ref)
-        if plan is None:
+        if plan is None or not (plan.is_active or actor.may(Permission.MANAGE_PLANS)):
             raise PlanNotFoundError(ref)
         return plan
 
-    def replace(self, plan_id: int, data: PlanCreate, *, actor: Principal | None = None) -> Plan:
+    def replace(self, plan_id: int, data: PlanCreate, *, actor: Principal) -> Plan:
         """Full update (administrators)."""
         require(actor, Permission.MANAGE_PLANS)
         return self._change(plan_id, data.model_dump())
 
-    def update(self, plan_id: int, patch: PlanPatch, *, actor: Principal | None = None) -> Plan:
+    def update(self, plan_id: int, patch: PlanPatch, *, actor: Principal) -> Plan:
         """Partial update (administrators); ``is_active=False`` stops new subscriptions."""
         require(actor, Permission.MANAGE_PLANS)
         return self._change(plan_id, patch.changes())
 
-    def delete(self, plan_id: int, *, actor: Principal | None = None) -> None:
+    def delete(self, plan_id: int, *, actor: Principal) -> None:
         """Delete a plan that no live subscription uses. Raises ``PlanInUseError``."""
         require(actor, Permission.MANAGE_PLANS)
         with self._uow() as uow:
-            plan = _load_plan(uow, plan_id)
+            plan = _load_plan(uow, plan_id, lock="update")  # a subscription to it waits
             now = self._clock()
             if any(_is_live(r, now, self._grace) for r in uow.subscriptions.open_for_plan(plan_id)):
                 raise PlanInUseError(plan_id, active=plan.is_active)
@@ -103,28 +114,30 @@ class PlanService:
             uow.collect(PlanDeleted(occurred_at=now, plan_id=plan_id))
             uow.commit()
 
-    def add_movie(self, plan_id: int, movie_id: int, *, actor: Principal | None = None) -> None:
+    def add_movie(self, plan_id: int, movie_id: int, *, actor: Principal) -> None:
         """Put a movie in a plan (editors); adding it twice changes nothing."""
         require(actor, Permission.WRITE_PLAN_MOVIES)
         with self._uow() as uow:
-            _load_plan(uow, plan_id)
-            if not (is_valid_id(movie_id) and uow.entitlements.movie_is_live(movie_id)):
+            _load_plan(uow, plan_id, lock="share")
+            # Shared: the movie's deletion waits, so the row never keeps a stale live flag.
+            live = is_valid_id(movie_id) and uow.entitlements.movie_is_live(movie_id, lock="share")
+            if not live:
                 raise InvalidInputError.single("movie_id", f"movie {movie_id} does not exist")
             if uow.plans.add_movie(plan_id, movie_id):
                 uow.collect(_movies_changed(plan_id, self._clock(), added=(movie_id,)))
                 uow.commit()
 
-    def remove_movie(self, plan_id: int, movie_id: int, *, actor: Principal | None = None) -> None:
+    def remove_movie(self, plan_id: int, movie_id: int, *, actor: Principal) -> None:
         """Take a movie out of a plan (editors); removing it twice changes nothing."""
         require(actor, Permission.WRITE_PLAN_MOVIES)
         with self._uow() as uow:
-            _load_plan(uow, plan_id)
+            _load_plan(uow, plan_id, lock="share")
             if is_valid_id(movie_id) and uow.plans.remove_movie(plan_id, movie_id):
                 uow.collect(_movies_changed(plan_id, self._clock(), removed=(movie_id,)))
                 uow.commit()
 
     def movies(
-        self, plan_id: int, page: PageQuery | None = None, *, actor: Principal | None = None
+        self, plan_id: int, page: PageQuery | None = None, *, actor: Principal
     ) -> Page[Movie]:
         """One page of the plan's movies that are not deleted (logged-in callers)."""
         require(actor, Permission.READ_MOVIES)
@@ -148,7 +161,7 @@ class PlanService:
 
     def _change(self, plan_id: int, changes: dict[str, object]) -> Plan:
         with self._uow() as uow:
-            plan = _load_plan(uow, plan_id)
+            plan = _load_plan(uow, plan_id, lock="update")
             changed = tuple(k for k, v in changes.items() if v != getattr(plan, k))
             if not changed:
                 return plan
@@ -161,11 +174,11 @@ class PlanService:
             uow.commit()
         return updated
 
-    def list(self, query: PlanQuery | None = None, *, actor: Principal | None = None) -> Page[Plan]:
+    def list(self, query: PlanQuery | None = None, *, actor: Principal) -> Page[Plan]:
         """Active plans; administrators may include inactive ones."""
         require(actor, Permission.READ_PLANS)
         query = query or PlanQuery()
-        if query.include_inactive and not _may(actor, Permission.MANAGE_PLANS):
+        if query.include_inactive and not actor.may(Permission.MANAGE_PLANS):
             query = query.model_copy(update={"include_inactive": False})
         with self._uow(readonly=True) as uow:
             items, total = uow.plans.list(query)
@@ -180,17 +193,19 @@ class SubscriptionService:
         self._clock = clock
         self._grace = grace
 
-    def create(self, data: SubscriptionCreate, *, actor: Principal | None = None) -> Subscription:
+    def create(self, data: SubscriptionCreate, *, actor: Principal) -> Subscription:
         """Subscribe a user to an active plan: a subscriber itself, an administrator anyone.
 
         Raises ``LiveSubscriptionExistsError``, ``PlanNotFoundError``, ``InvalidInputError``.
         """
         user_id = _subject(data.user_id, actor)
         with self._uow() as uow:
-            plan = _load_plan(uow, data.plan_id, field="plan_id")
+            # Shared locks: the plan's deletion or deactivation and the user's deletion wait
+            # for this subscription (and then see it), or this waits for them.
+            plan = _load_plan(uow, data.plan_id, field="plan_id", lock="share")
             if not plan.is_active:
                 raise InvalidInputError.single("plan_id", f"plan {plan.id} is not active")
-            viewer = uow.entitlements.viewer(user_id)
+            viewer = uow.entitlements.viewer(user_id, lock="share")
             if viewer is None or not viewer.may_log_in:
                 raise InvalidInputError.single("user_id", f"user {user_id} is not an active user")
             now = self._clock()
@@ -207,20 +222,20 @@ class SubscriptionService:
             uow.commit()
         return self._view(record, now)
 
-    def get(self, subscription_id: int, *, actor: Principal | None = None) -> Subscription:
+    def get(self, subscription_id: int, *, actor: Principal) -> Subscription:
         """One subscription: any for an administrator, one's own for a subscriber."""
         with self._uow(readonly=True) as uow:
             record = _load_subscription(uow, subscription_id, actor)
         return self._view(record, self._clock())
 
     def change_plan(
-        self, subscription_id: int, change: PlanChange, *, actor: Principal | None = None
+        self, subscription_id: int, change: PlanChange, *, actor: Principal
     ) -> Subscription:
         """Move to another active plan, at once, without proration (owner or administrator)."""
         with self._uow() as uow:
-            record = _load_subscription(uow, subscription_id, actor)
+            record = _load_subscription(uow, subscription_id, actor, lock="update")
             _ensure_open(record)
-            plan = _load_plan(uow, change.plan_id, field="plan_id")
+            plan = _load_plan(uow, change.plan_id, field="plan_id", lock="share")
             if not plan.is_active:
                 raise InvalidInputError.single("plan_id", f"plan {plan.id} is not active")
             now = self._clock()
@@ -232,13 +247,13 @@ class SubscriptionService:
             uow.commit()
         return self._view(updated, now)
 
-    def cancel(self, subscription_id: int, *, actor: Principal | None = None) -> Subscription:
+    def cancel(self, subscription_id: int, *, actor: Principal) -> Subscription:
         """Cancel (owner or administrator); it may still watch until ``paid_until``.
 
         Canceling a canceled subscription changes nothing.
         """
         with self._uow() as uow:
-            record = _load_subscription(uow, subscription_id, actor)
+            record = _load_subscription(uow, subscription_id, actor, lock="update")
             now = self._clock()
             if record.canceled_at is not None:
                 return self._view(record, now)
@@ -247,7 +262,7 @@ class SubscriptionService:
         return self._view(canceled, now)
 
     def record_payment(
-        self, subscription_id: int, data: PaymentCreate, *, actor: Principal | None = None
+        self, subscription_id: int, data: PaymentCreate, *, actor: Principal
     ) -> PaymentResult:
         """Record a provider's payment (administrators), idempotent by ``reference``.
 
@@ -263,13 +278,14 @@ class SubscriptionService:
             return self._record_payment(subscription_id, data, actor)
 
     def _record_payment(
-        self, subscription_id: int, data: PaymentCreate, actor: Principal | None
+        self, subscription_id: int, data: PaymentCreate, actor: Principal
     ) -> PaymentResult:
         with self._uow() as uow:
             known = uow.payments.get_by_reference(data.reference)
             if known is not None:
                 return PaymentResult(payment=_replayed(known, subscription_id, data), created=False)
-            record = _load_subscription(uow, subscription_id, actor)
+            # Held until commit: a cancel, a plan change or another payment waits its turn.
+            record = _load_subscription(uow, subscription_id, actor, lock="update")
             payment = self._new_payment(uow, record, data)
             uow.commit()
         return PaymentResult(payment=payment, created=True)
@@ -286,6 +302,10 @@ class SubscriptionService:
                 "amount", f"must be the plan's price, {plan.price} {plan.currency}"
             )
         now = self._clock()
+        if data.paid_at is not None and data.paid_at > now + FUTURE_PAYMENT_SLACK:
+            raise InvalidInputError.single(
+                "paid_at", "must not be more than 5 minutes in the future"
+            )
         paid_at = data.paid_at or now
         start = max(record.paid_until or paid_at, paid_at)
         payment = uow.payments.add(
@@ -324,13 +344,12 @@ class SubscriptionService:
         return Subscription(**record.model_dump(exclude={"closed_at"}), status=status)
 
     def list(
-        self, query: SubscriptionQuery | None = None, *, actor: Principal | None = None
+        self, query: SubscriptionQuery | None = None, *, actor: Principal
     ) -> Page[Subscription]:
         """Subscriptions, newest first: all for administrators, one's own otherwise."""
         query = query or SubscriptionQuery()
-        if not _may(actor, Permission.MANAGE_SUBSCRIPTIONS):
+        if not actor.may(Permission.MANAGE_SUBSCRIPTIONS):
             require(actor, Permission.MANAGE_OWN_SUBSCRIPTION)
-            assert actor is not None
             query = query.model_copy(update={"user_id": actor.user_id})
         with self._uow(readonly=True) as uow:
             records, total = uow.subscriptions.list(query)
@@ -340,7 +359,11 @@ class SubscriptionService:
 
 
 class EntitlementService:
-    """The one rule of who may watch what, asked two ways (SPEC §3.3)."""
+    """The one rule of who may watch what, asked two ways (SPEC §3.3).
+
+    The viewer's role says how, through the permission table: ``PLAY_ANY`` watches every
+    movie that is not deleted, ``PLAY_ENTITLED`` the movies of a plan it has paid for.
+    """
 
     def __init__(self, uow: Uow, *, clock: Clock = utcnow, grace: timedelta) -> None:
         self._uow = uow
@@ -352,15 +375,17 @@ class EntitlementService:
         if not (is_valid_id(user_id) and is_valid_id(movie_id)):
             return False
         with self._uow(readonly=True) as uow:
-            viewer = uow.entitlements.viewer(user_id)
-            if viewer is None or not viewer.may_log_in:
+            viewer = _viewer(uow, user_id)
+            if viewer is None:
                 return False
-            if viewer.role in (Role.ADMIN, Role.EDITOR):
+            if viewer.may(Permission.PLAY_ANY):
                 return uow.entitlements.movie_is_live(movie_id)
-            return uow.entitlements.in_watchable_plan(user_id, movie_id, self._window())
+            if viewer.may(Permission.PLAY_ENTITLED):
+                return uow.entitlements.in_watchable_plan(user_id, movie_id, self._window())
+            return False
 
     def watchable(
-        self, user_id: int, query: MovieQuery | None = None, *, actor: Principal | None = None
+        self, user_id: int, query: MovieQuery | None = None, *, actor: Principal
     ) -> Page[Movie]:
         """The movies the user may watch now, with the catalogue's filters, sort and page."""
         _require_self_or_admin(actor, user_id, Permission.LIST_WATCHABLE)
@@ -372,11 +397,13 @@ class EntitlementService:
     def _watchable(
         self, uow: SubscriptionsUnitOfWork, user_id: int, query: MovieQuery
     ) -> tuple[list[Movie], int]:
-        viewer = uow.entitlements.viewer(user_id) if is_valid_id(user_id) else None
-        if viewer is None or not viewer.may_log_in:
+        viewer = _viewer(uow, user_id) if is_valid_id(user_id) else None
+        if viewer is None:
             return [], 0
-        if viewer.role in (Role.ADMIN, Role.EDITOR):
+        if viewer.may(Permission.PLAY_ANY):
             return uow.entitlements.movies_in_plans([], query)  # [] with no plans: all live
+        if not viewer.may(Permission.PLAY_ENTITLED):
+            return [], 0
         plan_ids = uow.entitlements.watchable_plan_ids(user_id, self._window())
         if not plan_ids:
             return [], 0
@@ -385,6 +412,14 @@ class EntitlementService:
     def _window(self) -> WatchWindow:
         now = self._clock()
         return WatchWindow(open_after=now - self._grace, canceled_after=now)
+
+
+def _viewer(uow: SubscriptionsUnitOfWork, user_id: int) -> Principal | None:
+    """The user as a principal, if it may log in (an inactive or deleted user watches nothing)."""
+    viewer = uow.entitlements.viewer(user_id)
+    if viewer is None or not viewer.may_log_in:
+        return None
+    return Principal(user_id=user_id, role=viewer.role)
 
 
 def cancel_record(
@@ -431,36 +466,36 @@ def _is_id(ref: str) -> bool:
     return ref.isascii() and ref.isdigit() and is_valid_id(int(ref))
 
 
-def _may(actor: Principal | None, permission: Permission) -> bool:
-    return actor is None or actor.may(permission)
-
-
-def _subject(user_id: int | None, actor: Principal | None) -> int:
+def _subject(user_id: int | None, actor: Principal) -> int:
     """Whom a new subscription is for: oneself, or anyone for an administrator."""
-    if _may(actor, Permission.MANAGE_SUBSCRIPTIONS):
-        chosen = user_id if user_id is not None else (actor.user_id if actor else None)
+    if actor.may(Permission.MANAGE_SUBSCRIPTIONS):
+        chosen = user_id if user_id is not None else actor.user_id
         if chosen is None:
             raise InvalidInputError.single("user_id", "is required")
         return chosen
     require(actor, Permission.MANAGE_OWN_SUBSCRIPTION)
-    assert actor is not None
-    assert actor.user_id is not None
+    assert actor.user_id is not None  # only users hold MANAGE_OWN_SUBSCRIPTION
     if user_id is not None and user_id != actor.user_id:
         raise PermissionDeniedError("a subscriber may only subscribe itself")
     return actor.user_id
 
 
-def _require_self_or_admin(actor: Principal | None, user_id: int, own: Permission) -> None:
-    if _may(actor, Permission.MANAGE_USERS):
+def _require_self_or_admin(actor: Principal, user_id: int, own: Permission) -> None:
+    if actor.may(Permission.MANAGE_USERS):
         return
     require(actor, own)
-    assert actor is not None
     if actor.user_id != user_id:
         raise PermissionDeniedError("you may only list your own movies")
 
 
-def _load_plan(uow: SubscriptionsUnitOfWork, plan_id: int, *, field: str = "") -> Plan:
-    plan = uow.plans.get(plan_id) if is_valid_id(plan_id) else None
+def _load_plan(
+    uow: SubscriptionsUnitOfWork,
+    plan_id: int,
+    *,
+    field: str = "",
+    lock: RowLock | None = None,
+) -> Plan:
+    plan = uow.plans.get(plan_id, lock=lock) if is_valid_id(plan_id) else None
     if plan is None:
         if field:
             raise InvalidInputError.single(field, f"plan {plan_id} does not exist")
@@ -468,24 +503,27 @@ def _load_plan(uow: SubscriptionsUnitOfWork, plan_id: int, *, field: str = "") -
     return plan
 
 
-def _visible_plan(uow: SubscriptionsUnitOfWork, plan_id: int, actor: Principal | None) -> Plan:
+def _visible_plan(uow: SubscriptionsUnitOfWork, plan_id: int, actor: Principal) -> Plan:
     plan = _load_plan(uow, plan_id)
-    if not plan.is_active and not _may(actor, Permission.MANAGE_PLANS):
+    if not plan.is_active and not actor.may(Permission.MANAGE_PLANS):
         raise PlanNotFoundError(plan_id)
     return plan
 
 
 def _load_subscription(
-    uow: SubscriptionsUnitOfWork, subscription_id: int, actor: Principal | None
+    uow: SubscriptionsUnitOfWork,
+    subscription_id: int,
+    actor: Principal,
+    *,
+    lock: RowLock | None = None,
 ) -> SubscriptionRecord:
     """The subscription, if the caller may see it; another user's reads as not found."""
-    if not _may(actor, Permission.MANAGE_SUBSCRIPTIONS):
+    sees_all = actor.may(Permission.MANAGE_SUBSCRIPTIONS)
+    if not sees_all:
         require(actor, Permission.MANAGE_OWN_SUBSCRIPTION)
-    record = uow.subscriptions.get(subscription_id) if is_valid_id(subscription_id) else None
-    if record is None or not (
-        _may(actor, Permission.MANAGE_SUBSCRIPTIONS)
-        or (actor is not None and record.user_id == actor.user_id)
-    ):
+    valid = is_valid_id(subscription_id)
+    record = uow.subscriptions.get(subscription_id, lock=lock) if valid else None
+    if record is None or not (sees_all or record.user_id == actor.user_id):
         raise SubscriptionNotFoundError(subscription_id)
     return record
 

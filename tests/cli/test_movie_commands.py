@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from streamcore.auth.permissions import SYSTEM
 from streamcore.errors import NotFoundError
 from streamcore.movies.models import MovieQuery
 from tests.cli.conftest import SAMPLE_MOVIES, Cli
@@ -30,7 +31,7 @@ MOVIE_KEYS = {
 def listing(cli: Cli, **query: Any) -> dict[str, Any]:
     """The library's page for ``query``, as JSON."""
     with cli.core() as core:
-        return core.movies.list(MovieQuery(**query)).model_dump(mode="json")
+        return core.movies.list(MovieQuery(**query), actor=SYSTEM).model_dump(mode="json")
 
 
 # --- add -------------------------------------------------------------------------------------
@@ -154,7 +155,7 @@ def test_list_options_pass_through(
 ) -> None:
     cli.seed(SAMPLE_MOVIES)
     with cli.core() as core:
-        core.movies.delete(2)
+        core.movies.delete(2, actor=SYSTEM)
     shown = cli.json("movie", "list", *options)
     assert shown == listing(cli, **query)
     assert [m["id"] for m in shown["items"]] == expected_ids
@@ -327,7 +328,7 @@ def test_delete_human_and_library(cli: Cli) -> None:
     cli.seed(SAMPLE_MOVIES[:2])
     assert cli.ok("movie", "delete", "1").stdout == "Deleted movie 1.\n"
     with cli.core() as core, pytest.raises(NotFoundError):
-        core.movies.get(1)
+        core.movies.get(1, actor=SYSTEM)
     assert cli.movie(1)["deleted_at"] is not None
     assert [m["id"] for m in cli.json("movie", "list")["items"]] == [2]
 

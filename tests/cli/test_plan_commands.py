@@ -17,6 +17,7 @@ import pytest
 from streamcore import StreamCore
 from streamcore.auth.models import UserCreate
 from streamcore.auth.passwords import CHEAPEST, Argon2Hasher
+from streamcore.auth.permissions import SYSTEM
 from streamcore.errors import NotFoundError
 from streamcore.paging import PageQuery
 from streamcore.subscriptions.models import PlanCreate, PlanQuery, SubscriptionCreate
@@ -65,18 +66,18 @@ def library(cli: Cli) -> Iterator[StreamCore]:
 
 def seed_plans(cli: Cli, plans: tuple[dict[str, Any], ...] = SAMPLE_PLANS) -> list[int]:
     with library(cli) as core:
-        return [core.plans.create(PlanCreate(**p)).id for p in plans]
+        return [core.plans.create(PlanCreate(**p), actor=SYSTEM).id for p in plans]
 
 
 def stored(cli: Cli, plan_id: int) -> dict[str, Any]:
     """One plan (active or not) as the library dumps it."""
     with library(cli) as core:
-        return core.plans.get(plan_id).model_dump(mode="json")
+        return core.plans.get(plan_id, actor=SYSTEM).model_dump(mode="json")
 
 
 def plan_listing(cli: Cli, **query: Any) -> dict[str, Any]:
     with library(cli) as core:
-        return core.plans.list(PlanQuery(**query)).model_dump(mode="json")
+        return core.plans.list(PlanQuery(**query), actor=SYSTEM).model_dump(mode="json")
 
 
 def plan_count(cli: Cli) -> int:
@@ -85,7 +86,7 @@ def plan_count(cli: Cli) -> int:
 
 def plan_movies(cli: Cli, plan_id: int, **page: Any) -> dict[str, Any]:
     with library(cli) as core:
-        return core.plans.movies(plan_id, PageQuery(**page)).model_dump(mode="json")
+        return core.plans.movies(plan_id, PageQuery(**page), actor=SYSTEM).model_dump(mode="json")
 
 
 def movie_ids_of(cli: Cli, plan_id: int) -> list[int]:
@@ -96,9 +97,12 @@ def subscribe(cli: Cli, plan_id: int) -> int:
     """A subscriber with a (pending, hence live) subscription to the plan; its id."""
     with library(cli) as core:
         user = core.auth.create_user(
-            UserCreate(email=f"sub{plan_id}@example.org", name="Sub", password="sub-password-1")
+            UserCreate(email=f"sub{plan_id}@example.org", name="Sub", password="sub-password-1"),
+            actor=SYSTEM,
         )
-        return core.subscriptions.create(SubscriptionCreate(plan_id=plan_id, user_id=user.id)).id
+        return core.subscriptions.create(
+            SubscriptionCreate(plan_id=plan_id, user_id=user.id), actor=SYSTEM
+        ).id
 
 
 def field_rows(stdout: str) -> dict[str, str]:
@@ -480,7 +484,7 @@ def test_delete_by_name(cli: Cli) -> None:
     seed_plans(cli)
     assert cli.ok("plan", "delete", "basic").stdout == "Deleted plan 1 (Basic).\n"
     with library(cli) as core, pytest.raises(NotFoundError):
-        core.plans.get(1)
+        core.plans.get(1, actor=SYSTEM)
     assert [p["id"] for p in plan_listing(cli, include_inactive=True)["items"]] == [2, 3]
     assert cli.refused("plan", "show", "1") == "error: plan 1 not found"
     assert cli.refused("plan", "delete", "Basic") == "error: plan Basic not found"
@@ -516,7 +520,7 @@ def test_delete_a_plan_in_use_is_a_conflict_until_its_subscription_ends(
     for words in ("is_active", "--inactive", "instead"):
         assert words not in line
     with library(cli) as core:
-        core.subscriptions.cancel(subscription_id)
+        core.subscriptions.cancel(subscription_id, actor=SYSTEM)
     cli.ok("plan", "delete", "1")
     assert plan_count(cli) == 2
 
@@ -555,7 +559,7 @@ def test_add_movie_refuses_a_movie_that_does_not_exist(cli: Cli, movie_id: str) 
     seed_plans(cli)
     cli.seed(SAMPLE_MOVIES[:2])
     with cli.core() as core:
-        core.movies.delete(2)
+        core.movies.delete(2, actor=SYSTEM)
     line = cli.refused("plan", "add-movie", "Basic", movie_id)
     assert line == f"error: movie_id: movie {movie_id} does not exist"
     assert movie_ids_of(cli, 1) == []
@@ -576,7 +580,7 @@ def test_movies_json_is_the_library_page(cli: Cli) -> None:
     assert (paged["total"], paged["limit"], paged["offset"]) == (3, 1, 1)
 
     with cli.core() as core:
-        core.movies.delete(2)
+        core.movies.delete(2, actor=SYSTEM)
     assert [m["id"] for m in cli.json("plan", "movies", "Basic")["items"]] == [1, 4]
     assert [m["id"] for m in cli.json("plan", "movies", "Premium")["items"]] == [1, 3, 4]
     assert cli.json("plan", "movies", "Legacy")["items"] == []

@@ -18,6 +18,7 @@ import pytest
 from streamcore import StreamCore
 from streamcore.auth.models import UserCreate
 from streamcore.auth.passwords import CHEAPEST, Argon2Hasher
+from streamcore.auth.permissions import SYSTEM
 from streamcore.movies.models import MovieQuery
 from streamcore.subscriptions.models import (
     PaymentCreate,
@@ -91,35 +92,39 @@ def seed(cli: Cli) -> None:
     """Users 1..5, plans 1..3, movies 1..4 (all in Premium; 1 and 3 in Basic)."""
     with library(cli) as core:
         for user in SAMPLE_USERS:
-            core.auth.create_user(UserCreate(**user, password="some-password-1"))
+            core.auth.create_user(UserCreate(**user, password="some-password-1"), actor=SYSTEM)
         for plan in SAMPLE_PLANS:
-            core.plans.create(PlanCreate(**plan))
+            core.plans.create(PlanCreate(**plan), actor=SYSTEM)
     cli.seed(SAMPLE_MOVIES)
     with library(cli) as core:
-        core.plans.add_movie(BASIC, 1)
-        core.plans.add_movie(BASIC, 3)
+        core.plans.add_movie(BASIC, 1, actor=SYSTEM)
+        core.plans.add_movie(BASIC, 3, actor=SYSTEM)
 
 
 def subscribe(cli: Cli, user_id: int, plan_id: int = BASIC) -> int:
     with library(cli) as core:
-        return core.subscriptions.create(SubscriptionCreate(user_id=user_id, plan_id=plan_id)).id
+        return core.subscriptions.create(
+            SubscriptionCreate(user_id=user_id, plan_id=plan_id), actor=SYSTEM
+        ).id
 
 
 def pay(cli: Cli, subscription_id: int, reference: str, **fields: Any) -> None:
     """A payment through the library: Basic's price, now unless ``paid_at`` says otherwise."""
     data = {"amount": "9.99", "currency": "EUR", "reference": reference} | fields
     with library(cli) as core:
-        core.subscriptions.record_payment(subscription_id, PaymentCreate(**data))
+        core.subscriptions.record_payment(subscription_id, PaymentCreate(**data), actor=SYSTEM)
 
 
 def stored(cli: Cli, subscription_id: int) -> dict[str, Any]:
     with library(cli) as core:
-        return core.subscriptions.get(subscription_id).model_dump(mode="json")
+        return core.subscriptions.get(subscription_id, actor=SYSTEM).model_dump(mode="json")
 
 
 def listing(cli: Cli, **query: Any) -> dict[str, Any]:
     with library(cli) as core:
-        return core.subscriptions.list(SubscriptionQuery(**query)).model_dump(mode="json")
+        return core.subscriptions.list(SubscriptionQuery(**query), actor=SYSTEM).model_dump(
+            mode="json"
+        )
 
 
 def subscription_count(cli: Cli) -> int:
@@ -135,7 +140,9 @@ def payment_count(cli: Cli) -> int:
 
 def watchable(cli: Cli, user_id: int, **query: Any) -> dict[str, Any]:
     with library(cli) as core:
-        return core.entitlements.watchable(user_id, MovieQuery(**query)).model_dump(mode="json")
+        return core.entitlements.watchable(user_id, MovieQuery(**query), actor=SYSTEM).model_dump(
+            mode="json"
+        )
 
 
 def ids(page: dict[str, Any]) -> list[int]:
@@ -211,7 +218,7 @@ def test_add_refused(cli: Cli, user: str, plan: str, message: str, json_output: 
 def test_add_for_a_deleted_user_is_not_found(cli: Cli) -> None:
     seed(cli)
     with library(cli) as core:
-        core.auth.delete_user(CAROL)
+        core.auth.delete_user(CAROL, actor=SYSTEM)
     line = cli.refused("subscription", "add", "--user", "carol@example.net", "--plan", "Basic")
     assert line == "error: user carol@example.net not found"
     assert subscription_count(cli) == 0
@@ -252,7 +259,7 @@ def seed_subscriptions(cli: Cli) -> None:
     subscribe(cli, CAROL)
     pay(cli, subscribe(cli, DAVE), "dave-1")
     with library(cli) as core:
-        core.subscriptions.cancel(1)
+        core.subscriptions.cancel(1, actor=SYSTEM)
     subscribe(cli, CAROL, PREMIUM)
 
 
@@ -307,7 +314,7 @@ def test_list_finds_the_subscriptions_of_a_deleted_user(cli: Cli) -> None:
     """Deleting a user cancels its subscription; the history stays listable by its email."""
     seed_subscriptions(cli)
     with library(cli) as core:
-        core.auth.delete_user(DAVE)
+        core.auth.delete_user(DAVE, actor=SYSTEM)
     shown = cli.json("subscription", "list", "--user", "dave@example.org")
     assert shown == listing(cli, user_id=DAVE)
     assert [s["status"] for s in shown["items"]] == ["canceled"]
@@ -819,5 +826,5 @@ def test_user_movies_refused(cli: Cli, args: list[str], line: str, json_output: 
 def test_user_movies_of_a_deleted_user_is_not_found(cli: Cli) -> None:
     seed(cli)
     with library(cli) as core:
-        core.auth.delete_user(CAROL)
+        core.auth.delete_user(CAROL, actor=SYSTEM)
     assert cli.refused("user", "movies", "3") == "error: user 3 not found"

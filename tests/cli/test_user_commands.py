@@ -20,6 +20,7 @@ from typer.testing import Result
 from streamcore import StreamCore
 from streamcore.auth.models import Credentials, LoginResult, User, UserCreate, UserQuery
 from streamcore.auth.passwords import CHEAPEST, PRODUCTION, Argon2Hasher
+from streamcore.auth.permissions import SYSTEM
 from streamcore.cli import app
 from streamcore.errors import NotAuthenticatedError, NotFoundError
 from tests.cli.conftest import Cli, assert_no_traceback, assert_refused, assert_usage_error
@@ -96,19 +97,22 @@ def library(cli: Cli) -> Iterator[StreamCore]:
 def seed(cli: Cli, users: tuple[dict[str, Any], ...] = SAMPLE_USERS) -> list[User]:
     with library(cli) as core:
         return [
-            core.auth.create_user(UserCreate(**u, password=PASSWORDS[u["email"]])) for u in users
+            core.auth.create_user(UserCreate(**u, password=PASSWORDS[u["email"]]), actor=SYSTEM)
+            for u in users
         ]
 
 
 def stored(cli: Cli, user_id: int) -> dict[str, Any]:
     """One user (deleted or not) as the library dumps it."""
     with library(cli) as core:
-        return core.auth.get_user(user_id, include_deleted=True).model_dump(mode="json")
+        return core.auth.get_user(user_id, include_deleted=True, actor=SYSTEM).model_dump(
+            mode="json"
+        )
 
 
 def listing(cli: Cli, **query: Any) -> dict[str, Any]:
     with library(cli) as core:
-        return core.auth.list_users(UserQuery(**query)).model_dump(mode="json")
+        return core.auth.list_users(UserQuery(**query), actor=SYSTEM).model_dump(mode="json")
 
 
 def user_count(cli: Cli) -> int:
@@ -445,7 +449,7 @@ def test_list_options_pass_through(
 ) -> None:
     seed(cli)
     with library(cli) as core:
-        core.auth.delete_user(2)
+        core.auth.delete_user(2, actor=SYSTEM)
     shown = cli.json("user", "list", *options)
     assert shown == listing(cli, **query)
     assert [u["id"] for u in shown["items"]] == expected_ids
@@ -505,7 +509,7 @@ def test_show_by_id_or_email_in_any_case(cli: Cli, ref: str) -> None:
 def test_show_a_deleted_user_needs_include_deleted(cli: Cli) -> None:
     seed(cli)
     with library(cli) as core:
-        core.auth.delete_user(2)
+        core.auth.delete_user(2, actor=SYSTEM)
     assert cli.refused("user", "show", "2") == "error: user 2 not found"
     assert cli.refused("user", "show", "Bob@example.org") == "error: user Bob@example.org not found"
     shown = cli.json("user", "show", "BOB@example.org", "--include-deleted")
@@ -589,7 +593,7 @@ def test_update_refuses_bad_fields(cli: Cli, options: list[str], field: str) -> 
 def test_update_a_deleted_user_is_not_found(cli: Cli) -> None:
     seed(cli)
     with library(cli) as core:
-        core.auth.delete_user(2)
+        core.auth.delete_user(2, actor=SYSTEM)
     deleted = stored(cli, 2)
     assert cli.refused("user", "update", "2", "--name", "X") == "error: user 2 not found"
     assert stored(cli, 2) == deleted
@@ -606,7 +610,7 @@ def test_delete_list_trashed_restore(cli: Cli) -> None:
     assert out == "Deleted user 2 (bob@example.org).\n"
     assert stored(cli, 2)["deleted_at"] is not None
     with library(cli) as core, pytest.raises(NotFoundError):
-        core.auth.get_user(2)
+        core.auth.get_user(2, actor=SYSTEM)
     assert not token_works(cli, token)
     assert not can_log_in(cli, "bob@example.org", PASSWORDS["bob@example.org"])
 

@@ -30,7 +30,7 @@ from streamcore.auth.models import (
     UserQuery,
 )
 from streamcore.auth.passwords import CHEAPEST, Argon2Hasher
-from streamcore.auth.permissions import ANONYMOUS, Principal, Role
+from streamcore.auth.permissions import ANONYMOUS, SYSTEM, Principal, Role
 from streamcore.auth.service import AuthService
 from streamcore.events import (
     Event,
@@ -91,7 +91,8 @@ def test_an_admin_creating_a_user_sends_user_registered_with_its_role(
     core: StreamCore, clock: FakeClock
 ) -> None:
     admin = core.auth.create_user(
-        UserCreate(email="root@example.org", password=PASSWORD, name="Root", role="admin")
+        UserCreate(email="root@example.org", password=PASSWORD, name="Root", role="admin"),
+        actor=SYSTEM,
     )
     clock.advance(minutes=1)
     with listening() as heard:
@@ -117,19 +118,24 @@ CHANGES: dict[str, tuple[Change, tuple[str, ...]]] = {
         lambda core, u: core.auth.update_user(
             u.id,
             UserPatch(name="Annie", role="editor", is_active=False, notify_new_movies=False),
+            actor=SYSTEM,
         ),
         ("name", "role", "is_active", "notify_new_movies"),
     ),
     "update_user, one changed of two": (
-        lambda core, u: core.auth.update_user(u.id, UserPatch(name="Ann", role="editor")),
+        lambda core, u: core.auth.update_user(
+            u.id, UserPatch(name="Ann", role="editor"), actor=SYSTEM
+        ),
         ("role",),
     ),
     "deactivation": (
-        lambda core, u: core.auth.update_user(u.id, UserPatch(is_active=False)),
+        lambda core, u: core.auth.update_user(u.id, UserPatch(is_active=False), actor=SYSTEM),
         ("is_active",),
     ),
     "set_password": (
-        lambda core, u: core.auth.set_password(u.id, PasswordChange(password=NEW_PASSWORD)),
+        lambda core, u: core.auth.set_password(
+            u.id, PasswordChange(password=NEW_PASSWORD), actor=SYSTEM
+        ),
         ("password",),
     ),
     "update_profile": (
@@ -169,10 +175,10 @@ def test_delete_sends_user_deleted_and_restore_sends_user_updated(
     ann = register(core)
     deleted_at = clock.advance(minutes=1)
     with listening() as heard:
-        core.auth.delete_user(ann.id)
+        core.auth.delete_user(ann.id, actor=SYSTEM)
         restored_at = clock.advance(minutes=1)
-        core.auth.restore_user(ann.id)
-        core.auth.restore_user(ann.id)  # not deleted any more: nothing happens
+        core.auth.restore_user(ann.id, actor=SYSTEM)
+        core.auth.restore_user(ann.id, actor=SYSTEM)  # not deleted any more: nothing happens
 
     assert heard == [
         ("user_deleted", core, UserDeleted(occurred_at=deleted_at, user_id=ann.id)),
@@ -189,8 +195,8 @@ def test_logins_logouts_and_reads_send_nothing(core: StreamCore) -> None:
     with listening() as heard:
         token = core.auth.login(Credentials(email=ann.email, password=PASSWORD)).access_token
         core.auth.authenticate(token)
-        core.auth.get_user(ann.id)
-        core.auth.list_users()
+        core.auth.get_user(ann.id, actor=SYSTEM)
+        core.auth.list_users(actor=SYSTEM)
         core.auth.logout(token)
         core.auth.purge_expired()
     assert heard == []
@@ -203,7 +209,7 @@ EDITOR = Principal(user_id=2, role=Role.EDITOR)
 REFUSED: dict[str, Callable[[StreamCore], object]] = {
     "register a taken email": lambda core: register(core, "ANN@example.org"),
     "create a taken email": lambda core: core.auth.create_user(
-        UserCreate(email="ann@example.org", password=PASSWORD, name="X")
+        UserCreate(email="ann@example.org", password=PASSWORD, name="X"), actor=SYSTEM
     ),
     "create by an editor": lambda core: core.auth.create_user(
         UserCreate(email="new@example.org", password=PASSWORD, name="X"), actor=EDITOR
@@ -211,9 +217,11 @@ REFUSED: dict[str, Callable[[StreamCore], object]] = {
     "update by the subscriber itself": lambda core: core.auth.update_user(
         1, UserPatch(role="admin"), actor=SUBSCRIBER
     ),
-    "update an unknown user": lambda core: core.auth.update_user(99, UserPatch(name="X")),
+    "update an unknown user": lambda core: core.auth.update_user(
+        99, UserPatch(name="X"), actor=SYSTEM
+    ),
     "password equal to the email": lambda core: core.auth.set_password(
-        1, PasswordChange(password="Ann@Example.org")
+        1, PasswordChange(password="Ann@Example.org"), actor=SYSTEM
     ),
     "set another's password": lambda core: core.auth.set_password(
         2, PasswordChange(password=NEW_PASSWORD), actor=SUBSCRIBER
@@ -222,9 +230,9 @@ REFUSED: dict[str, Callable[[StreamCore], object]] = {
         ProfilePatch(name="X"), actor=ANONYMOUS
     ),
     "delete by an editor": lambda core: core.auth.delete_user(1, actor=EDITOR),
-    "delete an unknown user": lambda core: core.auth.delete_user(99),
+    "delete an unknown user": lambda core: core.auth.delete_user(99, actor=SYSTEM),
     "restore by anonymous": lambda core: core.auth.restore_user(3, actor=ANONYMOUS),
-    "restore an unknown user": lambda core: core.auth.restore_user(99),
+    "restore an unknown user": lambda core: core.auth.restore_user(99, actor=SYSTEM),
 }
 
 
@@ -240,7 +248,7 @@ def test_a_refused_change_sends_nothing(core: StreamCore) -> None:
     register(core, "ann@example.org")
     register(core, "ed@example.org")
     gone = register(core, "gone@example.org")
-    core.auth.delete_user(gone.id)
+    core.auth.delete_user(gone.id, actor=SYSTEM)
 
     with listening() as heard:
         refused = {case: error_name(call, core) for case, call in REFUSED.items()}
@@ -265,10 +273,12 @@ def test_a_refused_change_sends_nothing(core: StreamCore) -> None:
 def test_a_change_that_changes_nothing_sends_nothing(core: StreamCore) -> None:
     ann = register(core)
     with listening() as heard:
-        core.auth.update_user(ann.id, UserPatch(name="Ann", role="subscriber", is_active=True))
-        core.auth.update_user(ann.id, UserPatch())
+        core.auth.update_user(
+            ann.id, UserPatch(name="Ann", role="subscriber", is_active=True), actor=SYSTEM
+        )
+        core.auth.update_user(ann.id, UserPatch(), actor=SYSTEM)
         core.auth.update_profile(ProfilePatch(notify_new_movies=True), actor=ann.principal)
-        core.auth.restore_user(ann.id)
+        core.auth.restore_user(ann.id, actor=SYSTEM)
     assert heard == []
 
 
@@ -281,7 +291,7 @@ def test_a_receiver_already_sees_the_committed_change(core: StreamCore) -> None:
     def look(sender: StreamCore, *, event: Event) -> None:
         assert isinstance(event, UserRegistered | UserUpdated | UserDeleted)
         try:
-            name = sender.auth.get_user(event.user_id).name
+            name = sender.auth.get_user(event.user_id, actor=SYSTEM).name
         except UserNotFoundError:
             name = "not found"
         seen.append((type(event).__name__, name))
@@ -290,9 +300,9 @@ def test_a_receiver_already_sees_the_committed_change(core: StreamCore) -> None:
         for signal in USER_SIGNALS:
             stack.enter_context(signal.connected_to(look, sender=core))
         ann = register(core)
-        core.auth.update_user(ann.id, UserPatch(name="Annie"))
-        core.auth.delete_user(ann.id)
-        core.auth.restore_user(ann.id)
+        core.auth.update_user(ann.id, UserPatch(name="Annie"), actor=SYSTEM)
+        core.auth.delete_user(ann.id, actor=SYSTEM)
+        core.auth.restore_user(ann.id, actor=SYSTEM)
 
     assert seen == [
         ("UserRegistered", "Ann"),
@@ -321,17 +331,19 @@ class FailingCommits:
 def test_a_change_whose_commit_fails_sends_nothing(core: StreamCore, clock: FakeClock) -> None:
     ann = register(core)
     gone = register(core, "gone@example.org")
-    core.auth.delete_user(gone.id)
+    core.auth.delete_user(gone.id, actor=SYSTEM)
     failing = AuthService(FailingCommits(core.storage), Argon2Hasher(CHEAPEST), clock=clock)
-    before = core.auth.list_users(UserQuery(trashed="with"))
+    before = core.auth.list_users(UserQuery(trashed="with"), actor=SYSTEM)
     changes: dict[str, Callable[[], object]] = {
         "register": lambda: failing.register(
             Registration(email="new@example.org", password=PASSWORD, name="New")
         ),
-        "update_user": lambda: failing.update_user(ann.id, UserPatch(name="Annie")),
-        "set_password": lambda: failing.set_password(ann.id, PasswordChange(password=NEW_PASSWORD)),
-        "delete_user": lambda: failing.delete_user(ann.id),
-        "restore_user": lambda: failing.restore_user(gone.id),
+        "update_user": lambda: failing.update_user(ann.id, UserPatch(name="Annie"), actor=SYSTEM),
+        "set_password": lambda: failing.set_password(
+            ann.id, PasswordChange(password=NEW_PASSWORD), actor=SYSTEM
+        ),
+        "delete_user": lambda: failing.delete_user(ann.id, actor=SYSTEM),
+        "restore_user": lambda: failing.restore_user(gone.id, actor=SYSTEM),
     }
 
     with listening() as heard:
@@ -339,7 +351,7 @@ def test_a_change_whose_commit_fails_sends_nothing(core: StreamCore, clock: Fake
 
     assert results == dict.fromkeys(changes, "StorageError")
     assert heard == []
-    assert core.auth.list_users(UserQuery(trashed="with")) == before
+    assert core.auth.list_users(UserQuery(trashed="with"), actor=SYSTEM) == before
 
 
 def test_a_receiver_connected_to_another_core_hears_nothing(core: StreamCore) -> None:

@@ -32,6 +32,7 @@ from streamcore.auth.models import (
     UserPatch,
 )
 from streamcore.auth.passwords import CHEAPEST, Argon2Hasher, Argon2Parameters
+from streamcore.auth.permissions import SYSTEM
 from streamcore.auth.service import token_digest
 from streamcore.storage.memory import MemoryStorage
 from streamcore.storage.sql.schema import metadata, tokens
@@ -175,8 +176,8 @@ def test_a_failed_login_does_not_say_why(core: StreamCore) -> None:
     register(core, "ann@example.org")
     register(core, "off@example.org")
     register(core, "gone@example.org")
-    core.auth.update_user(2, UserPatch(is_active=False))
-    core.auth.delete_user(3)
+    core.auth.update_user(2, UserPatch(is_active=False), actor=SYSTEM)
+    core.auth.delete_user(3, actor=SYSTEM)
     attempts = {
         "wrong password": ("ann@example.org", "wrong horse battery"),
         "password in another case": ("ann@example.org", PASSWORD.upper()),
@@ -285,7 +286,7 @@ def test_logout_revokes_only_that_token(core: StreamCore) -> None:
 Revoke = Callable[[StreamCore, User], object]
 REVOKERS: dict[str, Revoke] = {
     "set_password": lambda core, u: core.auth.set_password(
-        u.id, PasswordChange(password=NEW_PASSWORD)
+        u.id, PasswordChange(password=NEW_PASSWORD), actor=SYSTEM
     ),
     "set_password by itself": lambda core, u: core.auth.set_password(
         u.id, PasswordChange(password=NEW_PASSWORD), actor=u.principal
@@ -293,8 +294,10 @@ REVOKERS: dict[str, Revoke] = {
     "update_profile with a password": lambda core, u: core.auth.update_profile(
         ProfilePatch(name="New Name", password=NEW_PASSWORD), actor=u.principal
     ),
-    "deactivation": lambda core, u: core.auth.update_user(u.id, UserPatch(is_active=False)),
-    "deletion": lambda core, u: core.auth.delete_user(u.id),
+    "deactivation": lambda core, u: core.auth.update_user(
+        u.id, UserPatch(is_active=False), actor=SYSTEM
+    ),
+    "deletion": lambda core, u: core.auth.delete_user(u.id, actor=SYSTEM),
 }
 
 
@@ -320,8 +323,8 @@ def test_a_password_change_deactivation_or_deletion_revokes_every_token(
 @pytest.mark.parametrize(
     "change",
     [
-        lambda core, u: core.auth.update_user(u.id, UserPatch(name="Renamed")),
-        lambda core, u: core.auth.update_user(u.id, UserPatch(role="editor")),
+        lambda core, u: core.auth.update_user(u.id, UserPatch(name="Renamed"), actor=SYSTEM),
+        lambda core, u: core.auth.update_user(u.id, UserPatch(role="editor"), actor=SYSTEM),
         lambda core, u: core.auth.update_profile(
             ProfilePatch(name="Renamed", notify_new_movies=False), actor=u.principal
         ),
@@ -340,11 +343,11 @@ def test_other_changes_keep_the_tokens(core: StreamCore, change: Revoke) -> None
 def test_reactivation_or_restore_does_not_revive_tokens(core: StreamCore) -> None:
     off, gone = register(core, "off@example.org"), register(core, "gone@example.org")
     off_token, gone_token = login(core, off.email), login(core, gone.email)
-    core.auth.update_user(off.id, UserPatch(is_active=False))
-    core.auth.delete_user(gone.id)
+    core.auth.update_user(off.id, UserPatch(is_active=False), actor=SYSTEM)
+    core.auth.delete_user(gone.id, actor=SYSTEM)
 
-    core.auth.update_user(off.id, UserPatch(is_active=True))
-    core.auth.restore_user(gone.id)
+    core.auth.update_user(off.id, UserPatch(is_active=True), actor=SYSTEM)
+    core.auth.restore_user(gone.id, actor=SYSTEM)
 
     assert (valid(core, off_token), valid(core, gone_token)) == (False, False)
     assert valid(core, login(core, off.email))
@@ -411,7 +414,7 @@ def test_a_login_for_an_unknown_email_verifies_against_a_dummy_hash(
     with open_core(database_url, clock, tmp_path, hasher=hasher) as core:
         register(core, "ann@example.org")
         register(core, "gone@example.org")
-        core.auth.delete_user(2)
+        core.auth.delete_user(2, actor=SYSTEM)
         attempts = {
             "unknown email": ("nobody@example.org", PASSWORD),
             "known, right password": ("ann@example.org", PASSWORD),

@@ -34,7 +34,7 @@ from streamcore.auth.models import (
     UserPatch,
     UserQuery,
 )
-from streamcore.auth.permissions import ANONYMOUS, Principal, Role
+from streamcore.auth.permissions import ANONYMOUS, SYSTEM, Principal, Role
 from tests.conftest import FakeClock
 
 PASSWORD = "correct horse battery"
@@ -48,7 +48,7 @@ def register(core: StreamCore, email: str = "ann@example.org", name: str = "Ann"
 
 def create(core: StreamCore, email: str, role: Role = Role.SUBSCRIBER, **fields: Any) -> User:
     data = UserCreate(email=email, password=PASSWORD, name=email.split("@")[0], role=role, **fields)
-    return core.auth.create_user(data)
+    return core.auth.create_user(data, actor=SYSTEM)
 
 
 def admin_of(core: StreamCore) -> Principal:
@@ -57,7 +57,7 @@ def admin_of(core: StreamCore) -> Principal:
 
 def snapshot(core: StreamCore) -> list[User]:
     """Every stored user, deleted ones included."""
-    return list(core.auth.list_users(EVERYONE).items)
+    return list(core.auth.list_users(EVERYONE, actor=SYSTEM).items)
 
 
 def can_log_in(core: StreamCore, email: str, password: str = PASSWORD) -> bool:
@@ -101,9 +101,9 @@ def test_register_makes_an_active_notified_subscriber(core: StreamCore, clock: F
         updated_at=clock.now,
         deleted_at=None,
     )
-    assert core.auth.get_user(user.id) == user
-    assert core.auth.find_user("ANN@example.org") == user
-    assert core.auth.find_user(str(user.id)) == user
+    assert core.auth.get_user(user.id, actor=SYSTEM) == user
+    assert core.auth.find_user("ANN@example.org", actor=SYSTEM) == user
+    assert core.auth.find_user(str(user.id), actor=SYSTEM) == user
 
 
 def test_registered_users_get_their_own_ids(core: StreamCore) -> None:
@@ -174,7 +174,7 @@ def test_emails_are_unique_case_insensitively(core: StreamCore) -> None:
 
 def test_a_deleted_users_email_stays_taken(core: StreamCore) -> None:
     ann = register(core)
-    core.auth.delete_user(ann.id)
+    core.auth.delete_user(ann.id, actor=SYSTEM)
     with pytest.raises(DuplicateEmailError):
         register(core, "ANN@example.org")
 
@@ -210,7 +210,7 @@ def test_the_storage_itself_refuses_a_second_user_with_the_same_email(
 def test_get_an_unknown_user(core: StreamCore) -> None:
     register(core)
     unknown = [0, -1, 999, 2**31, 2**63]
-    results = {n: outcome(core.auth.get_user, n) for n in unknown}
+    results = {n: outcome(core.auth.get_user, n, actor=SYSTEM) for n in unknown}
     assert results == dict.fromkeys(unknown, "UserNotFoundError")
     assert issubclass(UserNotFoundError, NotFoundError)
 
@@ -269,20 +269,21 @@ def population(core: StreamCore) -> None:
     create(core, "root@example.org", Role.ADMIN)
     register(core, "ann@example.org", "Ann Smith")
     core.auth.create_user(
-        UserCreate(email="bob@example.org", password=PASSWORD, name="Bob Builder", role="editor")
+        UserCreate(email="bob@example.org", password=PASSWORD, name="Bob Builder", role="editor"),
+        actor=SYSTEM,
     )
     create(core, "cat@example.org", is_active=False)
     dan = register(core, "dan@example.org", "Dan")
-    core.auth.delete_user(dan.id)
+    core.auth.delete_user(dan.id, actor=SYSTEM)
     # cat's name has a percent sign: a LIKE wildcard if not escaped.
-    core.auth.update_user(4, UserPatch(name="Cat 100% Fan"))
+    core.auth.update_user(4, UserPatch(name="Cat 100% Fan"), actor=SYSTEM)
 
 
 def test_list_filters(core: StreamCore) -> None:
     population(core)
 
     def listed(fields: dict[str, Any]) -> tuple[list[str], int]:
-        page = core.auth.list_users(UserQuery(**fields))
+        page = core.auth.list_users(UserQuery(**fields), actor=SYSTEM)
         return [u.email.split("@")[0] for u in page.items], page.total
 
     actual = {case: listed(fields) for case, (fields, _) in LISTINGS.items()}
@@ -306,7 +307,7 @@ def test_list_pages_and_counts_every_match(core: StreamCore) -> None:
     population(core)
 
     def page_of(fields: dict[str, Any]) -> tuple[list[str], int, int, int]:
-        page = core.auth.list_users(UserQuery(**fields))
+        page = core.auth.list_users(UserQuery(**fields), actor=SYSTEM)
         names = [u.email.split("@")[0] for u in page.items]
         return names, page.total, page.limit, page.offset
 
@@ -320,7 +321,7 @@ def test_list_pages_and_counts_every_match(core: StreamCore) -> None:
 
 def test_list_without_a_query_is_the_first_page(core: StreamCore) -> None:
     population(core)
-    page = core.auth.list_users()
+    page = core.auth.list_users(actor=SYSTEM)
     assert (len(page.items), page.total, page.limit, page.offset) == (4, 4, 20, 0)
 
 
@@ -369,8 +370,8 @@ def test_an_admin_updates_name_role_activity_and_notify_flag(
         }
     )
     assert updated.created_at == created_at
-    assert core.auth.get_user(ann.id) == updated
-    assert core.auth.list_users(UserQuery(q="ann")).items == (updated,)
+    assert core.auth.get_user(ann.id, actor=SYSTEM) == updated
+    assert core.auth.list_users(UserQuery(q="ann"), actor=SYSTEM).items == (updated,)
 
 
 def test_an_update_that_changes_nothing_keeps_updated_at(
@@ -378,9 +379,11 @@ def test_an_update_that_changes_nothing_keeps_updated_at(
 ) -> None:
     ann = register(core)
     clock.advance(minutes=5)
-    assert core.auth.update_user(ann.id, UserPatch(name="Ann", role="subscriber")) == ann
-    assert core.auth.update_user(ann.id, UserPatch()) == ann
-    assert core.auth.get_user(ann.id) == ann
+    assert (
+        core.auth.update_user(ann.id, UserPatch(name="Ann", role="subscriber"), actor=SYSTEM) == ann
+    )
+    assert core.auth.update_user(ann.id, UserPatch(), actor=SYSTEM) == ann
+    assert core.auth.get_user(ann.id, actor=SYSTEM) == ann
 
 
 @pytest.mark.parametrize("method", ["update_user", "delete_user", "restore_user"])
@@ -388,7 +391,7 @@ def test_only_an_admin_updates_deletes_or_restores(core: StreamCore, method: str
     ann = register(core)
     create(core, "ed@example.org", Role.EDITOR)
     if method == "restore_user":
-        core.auth.delete_user(ann.id)
+        core.auth.delete_user(ann.id, actor=SYSTEM)
     args: tuple[Any, ...] = (UserPatch(role="admin"),) if method == "update_user" else ()
     before = snapshot(core)
 
@@ -403,9 +406,9 @@ def test_only_an_admin_updates_deletes_or_restores(core: StreamCore, method: str
 def test_update_of_an_unknown_or_deleted_user(core: StreamCore, deleted: bool) -> None:
     ann = register(core)
     if deleted:
-        core.auth.delete_user(ann.id)
+        core.auth.delete_user(ann.id, actor=SYSTEM)
     with pytest.raises(UserNotFoundError):
-        core.auth.update_user(ann.id if deleted else 99, UserPatch(name="X"))
+        core.auth.update_user(ann.id if deleted else 99, UserPatch(name="X"), actor=SYSTEM)
 
 
 # --- delete and restore ---------------------------------------------------------------------------
@@ -419,11 +422,13 @@ def test_soft_delete_and_restore(core: StreamCore, clock: FakeClock) -> None:
     core.auth.delete_user(ann.id, actor=admin)
 
     with pytest.raises(UserNotFoundError):
-        core.auth.get_user(ann.id)
-    gone = core.auth.get_user(ann.id, include_deleted=True)
+        core.auth.get_user(ann.id, actor=SYSTEM)
+    gone = core.auth.get_user(ann.id, include_deleted=True, actor=SYSTEM)
     assert (gone.deleted_at, gone.updated_at) == (deleted_at, deleted_at)
-    assert [u.id for u in core.auth.list_users().items] == [admin.user_id]
-    assert [u.id for u in core.auth.list_users(UserQuery(trashed="only")).items] == [ann.id]
+    assert [u.id for u in core.auth.list_users(actor=SYSTEM).items] == [admin.user_id]
+    assert [u.id for u in core.auth.list_users(UserQuery(trashed="only"), actor=SYSTEM).items] == [
+        ann.id
+    ]
     assert not can_log_in(core, "ann@example.org")
     with pytest.raises(UserNotFoundError):
         core.auth.delete_user(ann.id, actor=admin)  # already deleted
@@ -432,8 +437,8 @@ def test_soft_delete_and_restore(core: StreamCore, clock: FakeClock) -> None:
     restored = core.auth.restore_user(ann.id, actor=admin)
 
     assert restored == ann.model_copy(update={"updated_at": restored_at})
-    assert core.auth.get_user(ann.id) == restored
-    assert [u.id for u in core.auth.list_users().items] == [admin.user_id, ann.id]
+    assert core.auth.get_user(ann.id, actor=SYSTEM) == restored
+    assert [u.id for u in core.auth.list_users(actor=SYSTEM).items] == [admin.user_id, ann.id]
     assert can_log_in(core, "ann@example.org")
 
     clock.advance(minutes=1)
@@ -443,7 +448,7 @@ def test_soft_delete_and_restore(core: StreamCore, clock: FakeClock) -> None:
 @pytest.mark.parametrize("method", ["delete_user", "restore_user"])
 def test_delete_or_restore_an_unknown_user(core: StreamCore, method: str) -> None:
     with pytest.raises(UserNotFoundError):
-        getattr(core.auth, method)(42)
+        getattr(core.auth, method)(42, actor=SYSTEM)
 
 
 # --- passwords and profile ------------------------------------------------------------------------
@@ -451,7 +456,7 @@ def test_delete_or_restore_an_unknown_user(core: StreamCore, method: str) -> Non
 Setter = Callable[[StreamCore, User, str], User]
 SETTERS: dict[str, Setter] = {
     "set_password by the trusted caller": lambda core, user, pw: core.auth.set_password(
-        user.id, PasswordChange(password=pw)
+        user.id, PasswordChange(password=pw), actor=SYSTEM
     ),
     "set_password by an admin": lambda core, user, pw: core.auth.set_password(
         user.id,
@@ -493,7 +498,7 @@ def test_a_new_password_may_not_be_the_email(core: StreamCore) -> None:
     assert {case: e.fields for case, e in errors.items()} == dict.fromkeys(errors, ("password",))
     assert [case for case, e in errors.items() if case[1] in str(e)] == []
     assert stored_hash(core, ann.id) == old_hash
-    assert core.auth.get_user(ann.id) == ann
+    assert core.auth.get_user(ann.id, actor=SYSTEM) == ann
     assert can_log_in(core, "ann@example.org", PASSWORD)
 
 
@@ -519,7 +524,7 @@ def test_only_the_user_itself_or_an_admin_sets_its_password(core: StreamCore) ->
 
 def test_set_password_of_an_unknown_user(core: StreamCore) -> None:
     with pytest.raises(UserNotFoundError):
-        core.auth.set_password(7, PasswordChange(password=NEW_PASSWORD))
+        core.auth.set_password(7, PasswordChange(password=NEW_PASSWORD), actor=SYSTEM)
 
 
 def test_a_user_updates_its_own_name_and_notify_flag(core: StreamCore, clock: FakeClock) -> None:
@@ -534,8 +539,8 @@ def test_a_user_updates_its_own_name_and_notify_flag(core: StreamCore, clock: Fa
     assert updated == ann.model_copy(
         update={"name": "Annie", "notify_new_movies": False, "updated_at": clock.now}
     )
-    assert core.auth.get_user(ann.id) == updated
-    assert core.auth.get_user(bob.id) == bob  # only its own
+    assert core.auth.get_user(ann.id, actor=SYSTEM) == updated
+    assert core.auth.get_user(bob.id, actor=SYSTEM) == bob  # only its own
     assert can_log_in(core, "ann@example.org", PASSWORD)  # password untouched
 
 
@@ -548,7 +553,7 @@ def test_a_profile_update_cannot_change_role_activity_or_email(core: StreamCore)
             core.auth.update_profile(ProfilePatch.model_validate(fields), actor=ann.principal)
         named.append(error.value.fields)
     assert named == [("role",), ("is_active",), ("email",)]
-    assert core.auth.get_user(ann.id) == ann
+    assert core.auth.get_user(ann.id, actor=SYSTEM) == ann
 
 
 def test_an_anonymous_caller_has_no_profile(core: StreamCore) -> None:
@@ -557,7 +562,7 @@ def test_an_anonymous_caller_has_no_profile(core: StreamCore) -> None:
     with pytest.raises(NotAuthenticatedError):
         core.auth.update_profile(ProfilePatch(name="Ghost"), actor=ANONYMOUS)
     with pytest.raises(NotAuthenticatedError):  # the trusted local caller is nobody's profile
-        core.auth.update_profile(ProfilePatch(name="Ghost"), actor=None)
+        core.auth.update_profile(ProfilePatch(name="Ghost"), actor=SYSTEM)
     assert snapshot(core) == before
 
 
@@ -572,15 +577,17 @@ def test_no_returned_model_or_log_line_shows_the_password_or_its_hash(
     ann = register(core)
     returned: list[Any] = [
         ann,
-        core.auth.get_user(ann.id),
-        core.auth.find_user("ann@example.org"),
-        core.auth.list_users(EVERYONE),
+        core.auth.get_user(ann.id, actor=SYSTEM),
+        core.auth.find_user("ann@example.org", actor=SYSTEM),
+        core.auth.list_users(EVERYONE, actor=SYSTEM),
         core.auth.update_user(ann.id, UserPatch(name="Ann B."), actor=admin),
         core.auth.login(Credentials(email="ann@example.org", password=PASSWORD)),
         core.auth.update_profile(ProfilePatch(notify_new_movies=False), actor=ann.principal),
     ]
     clock.advance(seconds=1)
-    returned.append(core.auth.set_password(ann.id, PasswordChange(password=NEW_PASSWORD)))
+    returned.append(
+        core.auth.set_password(ann.id, PasswordChange(password=NEW_PASSWORD), actor=SYSTEM)
+    )
     returned.append(core.auth.login(Credentials(email="ann@example.org", password=NEW_PASSWORD)))
     with pytest.raises(InvalidCredentialsError) as failed:
         core.auth.login(Credentials(email="ann@example.org", password=PASSWORD))
@@ -601,7 +608,7 @@ def test_updated_at_keeps_microseconds(core: StreamCore, clock: FakeClock) -> No
     """A change at a later time moves updated_at, to the microsecond, and not created_at."""
     ann = register(core)
     later = clock.advance(days=2, microseconds=7)
-    core.auth.set_password(ann.id, PasswordChange(password=NEW_PASSWORD))
-    after = core.auth.get_user(ann.id)
+    core.auth.set_password(ann.id, PasswordChange(password=NEW_PASSWORD), actor=SYSTEM)
+    after = core.auth.get_user(ann.id, actor=SYSTEM)
     assert (after.created_at, after.updated_at) == (ann.created_at, later)
     assert later - ann.created_at == timedelta(days=2, microseconds=7)

@@ -28,6 +28,7 @@ from streamcore import (
 )
 from streamcore.auth.models import UserCreate, UserPatch
 from streamcore.auth.passwords import CHEAPEST, Argon2Hasher
+from streamcore.auth.permissions import SYSTEM
 from streamcore.events import MovieCreated, PlanUpdated, movie_created, plan_updated
 from streamcore.mail import Mailer, MemoryMailer, Message, SmtpMailer
 from streamcore.paging import PageQuery
@@ -72,17 +73,18 @@ def add_plan(core: StreamCore, name: str, *, takes_new: bool, active: bool = Tru
             period="month",
             includes_new_movies=takes_new,
             is_active=active,
-        )
+        ),
+        actor=SYSTEM,
     )
 
 
 def add_user(core: StreamCore, email: str, **fields: Any) -> int:
     data = UserCreate(email=email, password=PASSWORD, name=email.split("@")[0], **fields)
-    return core.auth.create_user(data).id
+    return core.auth.create_user(data, actor=SYSTEM).id
 
 
 def plan_movies(core: StreamCore, plan: Plan) -> list[int]:
-    return [m.id for m in core.plans.movies(plan.id, PageQuery(limit=100)).items]
+    return [m.id for m in core.plans.movies(plan.id, PageQuery(limit=100), actor=SYSTEM).items]
 
 
 def audience(core: StreamCore) -> list[str]:
@@ -93,11 +95,11 @@ def audience(core: StreamCore) -> list[str]:
     add_user(core, "bob@example.org", notify_new_movies=False)
     add_user(core, "carol@example.org", is_active=False)
     dave = add_user(core, "dave@example.org")
-    core.auth.delete_user(dave)
+    core.auth.delete_user(dave, actor=SYSTEM)
     frank = add_user(core, "frank@example.org")
-    core.auth.update_user(frank, UserPatch(notify_new_movies=False))
+    core.auth.update_user(frank, UserPatch(notify_new_movies=False), actor=SYSTEM)
     gina = add_user(core, "gina@example.org")
-    core.auth.update_user(gina, UserPatch(is_active=False))
+    core.auth.update_user(gina, UserPatch(is_active=False), actor=SYSTEM)
     return ["ann@example.org", "eve@example.org", "root@example.org"]
 
 
@@ -123,7 +125,7 @@ def test_a_new_movie_joins_every_active_plan_that_takes_new_movies_and_no_other(
 ) -> None:
     taking, others = plans_of_every_kind(core)
 
-    movie = core.movies.create(alien())
+    movie = core.movies.create(alien(), actor=SYSTEM)
 
     assert {p.name: plan_movies(core, p) for p in taking + others} == {
         "Gold": [movie.id],
@@ -135,10 +137,10 @@ def test_a_new_movie_joins_every_active_plan_that_takes_new_movies_and_no_other(
 
 
 def test_a_plan_created_later_does_not_get_older_movies(core: StreamCore) -> None:
-    movie = core.movies.create(alien())
+    movie = core.movies.create(alien(), actor=SYSTEM)
     late = add_plan(core, "Late", takes_new=True)
 
-    newer = core.movies.create(MovieCreate(title="Aliens", year=1986))
+    newer = core.movies.create(MovieCreate(title="Aliens", year=1986), actor=SYSTEM)
 
     assert movie.id not in plan_movies(core, late)
     assert plan_movies(core, late) == [newer.id]
@@ -153,7 +155,7 @@ def test_a_new_movie_mails_every_active_opted_in_user_in_one_batch(
     recipients = audience(mailed)
     assert (mailer.batches, mailer.outbox) == (0, [])  # new users are not mailed
 
-    mailed.movies.create(alien())
+    mailed.movies.create(alien(), actor=SYSTEM)
 
     assert mailer.batches == 1
     assert sorted(m.to for m in mailer.outbox) == recipients
@@ -164,7 +166,7 @@ def test_a_new_movie_mails_every_active_opted_in_user_in_one_batch(
 def test_nobody_to_mail_means_no_mail(mailed: StreamCore, mailer: MemoryMailer) -> None:
     add_user(mailed, "bob@example.org", notify_new_movies=False)
 
-    mailed.movies.create(alien())
+    mailed.movies.create(alien(), actor=SYSTEM)
 
     assert mailer.outbox == []
 
@@ -182,7 +184,7 @@ def test_a_bulk_import_is_one_plan_update_per_plan_and_one_message_per_user(
         updates.append(event)
 
     with plan_updated.connected_to(heard, sender=mailed):
-        ids = mailed.movies.import_movies(rows)
+        ids = mailed.movies.import_movies(rows, actor=SYSTEM)
 
     assert {p.name: plan_movies(mailed, p) for p in taking + others} == {
         "Gold": list(ids),
@@ -213,9 +215,9 @@ def test_a_failing_mailer_is_logged_and_undoes_nothing(
             gold = add_plan(core, "Gold", takes_new=True)
 
             with caplog.at_level(logging.ERROR, logger="streamcore.listeners"):
-                movie = core.movies.create(alien())
+                movie = core.movies.create(alien(), actor=SYSTEM)
 
-            assert core.movies.get(movie.id) == movie
+            assert core.movies.get(movie.id, actor=SYSTEM) == movie
             assert plan_movies(core, gold) == [movie.id]
 
     failures = [r for r in caplog.records if r.name == "streamcore.listeners"]
@@ -237,7 +239,7 @@ def test_at_debug_a_failing_mailer_also_logs_its_traceback(
         with open_core(database_url, clock, tmp_path, smtp_url=smtp_url) as core:
             add_user(core, "ann@example.org")
             with caplog.at_level(logging.DEBUG, logger="streamcore.listeners"):
-                core.movies.create(alien())
+                core.movies.create(alien(), actor=SYSTEM)
 
     (failure,) = [r for r in caplog.records if r.name == "streamcore.listeners"]
     assert failure.levelno == logging.ERROR
@@ -266,10 +268,10 @@ def test_a_failed_batch_is_not_sent_again_with_the_next_movie(
     with open_core(database_url, clock, tmp_path, mailer=flaky) as core:
         add_user(core, "ann@example.org")
 
-        first = core.movies.create(alien())
-        second = core.movies.create(MovieCreate(title="Heat", year=1995))
+        first = core.movies.create(alien(), actor=SYSTEM)
+        second = core.movies.create(MovieCreate(title="Heat", year=1995), actor=SYSTEM)
 
-        assert [m.id for m in core.movies.list().items] == [first.id, second.id]
+        assert [m.id for m in core.movies.list(actor=SYSTEM).items] == [first.id, second.id]
     assert flaky.batches == [
         ["New on streamcore: Alien (1979)"],
         ["New on streamcore: Heat (1995)"],
@@ -301,7 +303,8 @@ def test_commits_in_parallel_threads_are_mailed_as_separate_batches(
         def import_group(films: list[tuple[str, int]]) -> tuple[int, ...]:
             start.wait(timeout=10)
             return core.movies.import_movies(
-                [(line, {"title": t, "year": y}) for line, (t, y) in enumerate(films, start=2)]
+                [(line, {"title": t, "year": y}) for line, (t, y) in enumerate(films, start=2)],
+                actor=SYSTEM,
             )
 
         with ThreadPoolExecutor(max_workers=len(groups)) as pool:
@@ -323,19 +326,20 @@ def test_commits_in_parallel_threads_are_mailed_as_separate_batches(
 def test_a_refused_write_sends_nothing(mailed: StreamCore, mailer: MemoryMailer) -> None:
     add_user(mailed, "ann@example.org")
     gold = add_plan(mailed, "Gold", takes_new=True)
-    first = mailed.movies.create(alien())
+    first = mailed.movies.create(alien(), actor=SYSTEM)
     mailed_before = list(mailer.outbox)
 
     with pytest.raises(ConflictError):
-        mailed.movies.create(MovieCreate(title="ALIEN", year=1979))
+        mailed.movies.create(MovieCreate(title="ALIEN", year=1979), actor=SYSTEM)
     with pytest.raises(ConflictError):
         mailed.movies.import_movies(
-            [(2, {"title": "Heat", "year": 1995}), (3, {"title": "alien", "year": 1979})]
+            [(2, {"title": "Heat", "year": 1995}), (3, {"title": "alien", "year": 1979})],
+            actor=SYSTEM,
         )
 
     assert (mailer.batches, mailer.outbox) == (1, mailed_before)
     assert plan_movies(mailed, gold) == [first.id]
-    assert [m.title for m in mailed.movies.list().items] == ["Alien"]
+    assert [m.title for m in mailed.movies.list(actor=SYSTEM).items] == ["Alien"]
 
 
 # --- disconnecting and replacing the defaults ------------------------------------------------
@@ -346,9 +350,9 @@ def test_disconnect_stops_both_default_listeners(mailed: StreamCore, mailer: Mem
     gold = add_plan(mailed, "Gold", takes_new=True)
 
     mailed.listeners.disconnect()
-    movie = mailed.movies.create(alien())
+    movie = mailed.movies.create(alien(), actor=SYSTEM)
 
-    assert mailed.movies.get(movie.id) == movie
+    assert mailed.movies.get(movie.id, actor=SYSTEM) == movie
     assert plan_movies(mailed, gold) == []
     assert (mailer.batches, mailer.outbox) == (0, [])
 
@@ -361,7 +365,7 @@ def test_connect_after_disconnect_brings_them_back_once(
 
     mailed.listeners.disconnect()
     mailed.listeners.connect()
-    movie = mailed.movies.create(alien())
+    movie = mailed.movies.create(alien(), actor=SYSTEM)
 
     assert plan_movies(mailed, gold) == [movie.id]
     assert mailer.batches == 1
@@ -381,7 +385,7 @@ def test_embedding_code_can_put_its_own_receiver_in_their_place(
     mailed.listeners.disconnect()
     movie_created.connect(mine, sender=mailed, weak=False)
     try:
-        movie = mailed.movies.create(alien())
+        movie = mailed.movies.create(alien(), actor=SYSTEM)
     finally:
         movie_created.disconnect(mine, sender=mailed)
 
@@ -405,14 +409,14 @@ def test_two_cores_in_one_process_do_not_cross_fire(
         add_user(other, "bob@example.org")
         gold_b = add_plan(other, "Gold", takes_new=True)
 
-        in_a = mailed.movies.create(alien())
+        in_a = mailed.movies.create(alien(), actor=SYSTEM)
         after_a = (
             [m.to for m in mailer.outbox],
             [m.to for m in other_mailer.outbox],
             plan_movies(mailed, gold_a),
             plan_movies(other, gold_b),
         )
-        in_b = other.movies.create(MovieCreate(title="Heat", year=1995))
+        in_b = other.movies.create(MovieCreate(title="Heat", year=1995), actor=SYSTEM)
         after_b = (
             [m.subject for m in mailer.outbox],
             [m.subject for m in other_mailer.outbox],
@@ -443,7 +447,7 @@ def test_settings_with_an_smtp_url_mail_each_opted_in_user_over_one_connection(
             recipients = audience(core)
             assert server.received == []
 
-            core.movies.create(alien())
+            core.movies.create(alien(), actor=SYSTEM)
 
         assert server.handler.connections == 1
         assert sorted(r.rcpt_tos for r in server.received) == [(to,) for to in recipients]
@@ -469,7 +473,7 @@ def test_a_title_with_a_line_break_is_refused_or_mailed_without_a_forged_header(
             add_user(core, "ann@example.org")
             refused: InvalidInputError | None = None
             try:
-                core.movies.create(MovieCreate(title=title, year=1979))
+                core.movies.create(MovieCreate(title=title, year=1979), actor=SYSTEM)
             except InvalidInputError as exc:
                 refused = exc
 

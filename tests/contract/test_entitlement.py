@@ -21,7 +21,7 @@ from streamcore import (
     StreamCore,
 )
 from streamcore.auth.models import User, UserPatch
-from streamcore.auth.permissions import ANONYMOUS, Role
+from streamcore.auth.permissions import ANONYMOUS, SYSTEM, Role
 from streamcore.events import SubscriptionCanceled, subscription_canceled
 from streamcore.subscriptions.models import Plan, PlanPatch, Subscription
 from tests.conftest import FakeClock
@@ -55,10 +55,10 @@ def build_world(core: StreamCore, clock: FakeClock) -> World:
         ]
     }
     for name in ("Alien", "Brazil", "Gone"):
-        core.plans.add_movie(basic.id, movies[name].id)
+        core.plans.add_movie(basic.id, movies[name].id, actor=SYSTEM)
     for name in ("Alien", "Brazil", "Casablanca", "Dune", "Gone"):
-        core.plans.add_movie(premium.id, movies[name].id)
-    core.movies.delete(movies["Gone"].id)
+        core.plans.add_movie(premium.id, movies[name].id, actor=SYSTEM)
+    core.movies.delete(movies["Gone"].id, actor=SYSTEM)
     users = {
         "admin": make_user(core, "Root", Role.ADMIN),
         "editor": make_user(core, "Ed", Role.EDITOR),
@@ -84,7 +84,7 @@ def build_world(core: StreamCore, clock: FakeClock) -> World:
 
 
 def watchable_titles(core: StreamCore, user: User, query: MovieQuery = EVERYTHING) -> list[str]:
-    page = core.entitlements.watchable(user.id, query)
+    page = core.entitlements.watchable(user.id, query, actor=SYSTEM)
     assert page.total == len(page.items)
     return [m.title for m in page.items]
 
@@ -135,7 +135,7 @@ def test_unknown_users_and_movies_watch_nothing(core: StreamCore, clock: FakeClo
         assert core.entitlements.may_watch(world.users["admin"].id, movie_id) is False
     for user_id in (999, 0, -1, 2**31, 2**63):
         assert core.entitlements.may_watch(user_id, world.movies["Alien"].id) is False
-        page = core.entitlements.watchable(user_id)
+        page = core.entitlements.watchable(user_id, actor=SYSTEM)
         assert (page.items, page.total) == ((), 0)
 
 
@@ -145,9 +145,9 @@ def test_deleting_a_movie_takes_it_from_every_list_and_restoring_brings_it_back(
     world = build_world(core, clock)
     before = seen_by_everyone(core, world)
 
-    core.movies.delete(world.movies["Alien"].id)
+    core.movies.delete(world.movies["Alien"].id, actor=SYSTEM)
     during = seen_by_everyone(core, world)
-    core.movies.restore(world.movies["Alien"].id)
+    core.movies.restore(world.movies["Alien"].id, actor=SYSTEM)
     after = seen_by_everyone(core, world)
 
     assert during == {name: [t for t in titles if t != "Alien"] for name, titles in before.items()}
@@ -160,13 +160,13 @@ def test_plan_membership_decides_at_once(core: StreamCore, clock: FakeClock) -> 
     world = build_world(core, clock)
     ann = world.users["ann"]
 
-    core.plans.add_movie(world.basic.id, world.movies["Dune"].id)
+    core.plans.add_movie(world.basic.id, world.movies["Dune"].id, actor=SYSTEM)
     assert seen_by_everyone(core, world)["ann"] == ["Alien", "Brazil", "Dune"]
-    core.plans.remove_movie(world.basic.id, world.movies["Alien"].id)
+    core.plans.remove_movie(world.basic.id, world.movies["Alien"].id, actor=SYSTEM)
     assert seen_by_everyone(core, world)["ann"] == ["Brazil", "Dune"]
     assert core.entitlements.may_watch(ann.id, world.movies["Alien"].id) is False
     # A new movie joins a plan that includes new movies, and its subscribers see it.
-    core.plans.update(world.basic.id, PlanPatch(includes_new_movies=True))
+    core.plans.update(world.basic.id, PlanPatch(includes_new_movies=True), actor=SYSTEM)
     fresh = make_movie(core, "Fresh", 2025)
     assert core.entitlements.may_watch(ann.id, fresh.id) is True
     assert core.entitlements.may_watch(world.users["bob"].id, fresh.id) is False
@@ -184,22 +184,22 @@ def test_deleting_a_user_cancels_its_subscription_and_stops_watching(
 
     clock.advance(minutes=1)
     with subscription_canceled.connected_to(receiver, sender=core):
-        core.auth.delete_user(ann.id)
+        core.auth.delete_user(ann.id, actor=SYSTEM)
 
-    subscription = core.subscriptions.get(world.subscriptions["ann"].id)
+    subscription = core.subscriptions.get(world.subscriptions["ann"].id, actor=SYSTEM)
     assert (subscription.status, subscription.canceled_at) == ("canceled", clock.now)
     assert heard == [
         SubscriptionCanceled(occurred_at=clock.now, subscription_id=subscription.id, user_id=ann.id)
     ]
     assert may_watch_titles(core, world, ann) == []
-    assert core.entitlements.watchable(ann.id).total == 0
+    assert core.entitlements.watchable(ann.id, actor=SYSTEM).total == 0
     # Others are untouched.
     assert seen_by_everyone(core, world)["bob"] == PREMIUM
 
     # Restored, the user is back, but its subscription stays canceled: it watches what it
     # paid for, until paid_until.
-    core.auth.restore_user(ann.id)
-    assert core.subscriptions.get(subscription.id).status == "canceled"
+    core.auth.restore_user(ann.id, actor=SYSTEM)
+    assert core.subscriptions.get(subscription.id, actor=SYSTEM).status == "canceled"
     assert seen_by_everyone(core, world)["ann"] == ["Alien", "Brazil"]
     clock.now = subscription.paid_until  # type: ignore[assignment]
     assert seen_by_everyone(core, world)["ann"] == []
@@ -211,16 +211,16 @@ def test_deactivating_a_user_stops_watching_until_reactivated(
     world = build_world(core, clock)
 
     for name in ("ann", "admin", "editor"):
-        core.auth.update_user(world.users[name].id, UserPatch(is_active=False))
+        core.auth.update_user(world.users[name].id, UserPatch(is_active=False), actor=SYSTEM)
     during = seen_by_everyone(core, world)
     for name in ("ann", "admin", "editor"):
-        core.auth.update_user(world.users[name].id, UserPatch(is_active=True))
+        core.auth.update_user(world.users[name].id, UserPatch(is_active=True), actor=SYSTEM)
 
     assert (during["ann"], during["admin"], during["editor"]) == ([], [], [])
     assert during["bob"] == PREMIUM
     after = seen_by_everyone(core, world)
     assert (after["ann"], after["admin"]) == (["Alien", "Brazil"], ALL_LIVE)
-    assert core.subscriptions.get(world.subscriptions["ann"].id).status == "active"
+    assert core.subscriptions.get(world.subscriptions["ann"].id, actor=SYSTEM).status == "active"
 
 
 def test_only_the_user_itself_or_an_administrator_lists_its_movies(
@@ -288,14 +288,16 @@ def _catalogue(core: StreamCore, clock: FakeClock) -> tuple[Plan, Plan, dict[str
         movies[title] = movie
         for plan, member in ((plan_a, in_a), (plan_b, in_b)):
             if member:
-                core.plans.add_movie(plan.id, movie.id)
-    core.movies.delete(movies["Deleted"].id)
+                core.plans.add_movie(plan.id, movie.id, actor=SYSTEM)
+    core.movies.delete(movies["Deleted"].id, actor=SYSTEM)
     return plan_a, plan_b, movies
 
 
 def _expected(core: StreamCore, query: MovieQuery, allowed: set[int]) -> tuple[list[int], int]:
     """The catalogue's own listing of ``query``, narrowed to ``allowed``, then paged."""
-    everything = core.movies.list(query.model_copy(update={"limit": 100, "offset": 0}))
+    everything = core.movies.list(
+        query.model_copy(update={"limit": 100, "offset": 0}), actor=SYSTEM
+    )
     assert everything.total <= 100
     ids = [m.id for m in everything.items if m.id in allowed]
     return ids[query.offset : query.offset + query.limit], len(ids)
@@ -320,14 +322,14 @@ def test_watchable_honours_the_catalogues_filters_sort_and_pages(
         pay(core, first, plan_a, "a-1")
         allowed = members[plan_a.id]
         if who == "two plans":
-            core.subscriptions.cancel(first.id)
+            core.subscriptions.cancel(first.id, actor=SYSTEM)
             second = subscribe(core, user, plan_b)
             pay(core, second, plan_b, "b-1")
             allowed = members[plan_a.id] | members[plan_b.id]
 
     seen, expected = {}, {}
     for name, query in QUERIES.items():
-        page = core.entitlements.watchable(user.id, query)
+        page = core.entitlements.watchable(user.id, query, actor=SYSTEM)
         seen[name] = ([m.id for m in page.items], page.total)
         expected[name] = _expected(core, query, allowed)
         assert (page.limit, page.offset) == (query.limit, query.offset)
@@ -346,15 +348,15 @@ def test_a_canceled_plan_stops_counting_at_its_paid_until(
     ann = make_user(core, "Ann")
     first = subscribe(core, ann, plan_a)
     paid_until = pay(core, first, plan_a, "a-1").payment.period_end
-    core.subscriptions.cancel(first.id)
+    core.subscriptions.cancel(first.id, actor=SYSTEM)
     clock.advance(days=7)
     second = subscribe(core, ann, plan_b)
     pay(core, second, plan_b, "b-1")
     only_a = movies["Eraserhead"].id
 
-    with_both = core.entitlements.watchable(ann.id, EVERYTHING)
+    with_both = core.entitlements.watchable(ann.id, EVERYTHING, actor=SYSTEM)
     clock.now = paid_until
-    with_b = core.entitlements.watchable(ann.id, EVERYTHING)
+    with_b = core.entitlements.watchable(ann.id, EVERYTHING, actor=SYSTEM)
 
     assert only_a in {m.id for m in with_both.items}
     assert core.entitlements.may_watch(ann.id, only_a) is False

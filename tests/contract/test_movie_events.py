@@ -25,6 +25,7 @@ from streamcore import (
     NotFoundError,
     StreamCore,
 )
+from streamcore.auth.permissions import SYSTEM
 from streamcore.events import (
     Event,
     MovieCreated,
@@ -64,7 +65,7 @@ def alien(**fields: Any) -> MovieCreate:
 
 def test_create_sends_one_movie_created(core: StreamCore, clock: Any) -> None:
     with listening() as heard:
-        movie = core.movies.create(alien(genres=["Sci-Fi", "horror"]))
+        movie = core.movies.create(alien(genres=["Sci-Fi", "horror"]), actor=SYSTEM)
 
     assert heard == [
         (
@@ -84,16 +85,18 @@ def test_create_sends_one_movie_created(core: StreamCore, clock: Any) -> None:
 def test_an_update_sends_one_movie_updated_naming_the_changed_fields(
     core: StreamCore, clock: Any
 ) -> None:
-    movie = core.movies.create(alien(duration_minutes=117))
+    movie = core.movies.create(alien(duration_minutes=117), actor=SYSTEM)
     changes: list[tuple[Callable[[], object], set[str]]] = [
-        (lambda: core.movies.update(movie.id, MoviePatch(title="Alien³")), {"title"}),
+        (lambda: core.movies.update(movie.id, MoviePatch(title="Alien³"), actor=SYSTEM), {"title"}),
         (
-            lambda: core.movies.update(movie.id, MoviePatch(year=1980, duration_minutes=None)),
+            lambda: core.movies.update(
+                movie.id, MoviePatch(year=1980, duration_minutes=None), actor=SYSTEM
+            ),
             {"year", "duration_minutes"},
         ),
         (
             lambda: core.movies.replace(
-                movie.id, alien(title="Alien³", year=1980, countries=["US"])
+                movie.id, alien(title="Alien³", year=1980, countries=["US"]), actor=SYSTEM
             ),
             {"countries"},
         ),
@@ -113,14 +116,14 @@ def test_an_update_sends_one_movie_updated_naming_the_changed_fields(
 
 
 def test_delete_and_restore_send_one_event_each(core: StreamCore, clock: Any) -> None:
-    movie = core.movies.create(alien())
+    movie = core.movies.create(alien(), actor=SYSTEM)
 
     with listening() as heard:
         clock.advance(minutes=1)
-        core.movies.delete(movie.id)
+        core.movies.delete(movie.id, actor=SYSTEM)
         deleted_at = clock.now
         clock.advance(minutes=1)
-        core.movies.restore(movie.id)
+        core.movies.restore(movie.id, actor=SYSTEM)
 
     assert heard == [
         ("movie_deleted", core, MovieDeleted(occurred_at=deleted_at, movie_id=movie.id)),
@@ -136,7 +139,7 @@ def test_an_import_sends_one_movie_created_per_row_in_row_order(
     ]
 
     with listening() as heard:
-        ids = core.movies.import_movies(rows)
+        ids = core.movies.import_movies(rows, actor=SYSTEM)
 
     assert heard == [
         (
@@ -182,7 +185,7 @@ def test_an_event_sent_to_a_receiver_cannot_be_changed_by_it(core: StreamCore) -
             failures.append(type(exc))
 
     with listening() as heard, movie_created.connected_to(tamper):
-        core.movies.create(alien())
+        core.movies.create(alien(), actor=SYSTEM)
 
     assert failures == [dataclasses.FrozenInstanceError]
     assert heard[0][2].title == "Alien"  # type: ignore[attr-defined]
@@ -191,56 +194,70 @@ def test_an_event_sent_to_a_receiver_cannot_be_changed_by_it(core: StreamCore) -
 # --- nothing for a write that did not happen -------------------------------------------------
 
 REFUSED: dict[str, tuple[type[Exception], Callable[[StreamCore, int, int], object]]] = {
-    "duplicate create": (ConflictError, lambda core, live, gone: core.movies.create(alien())),
+    "duplicate create": (
+        ConflictError,
+        lambda core, live, gone: core.movies.create(alien(), actor=SYSTEM),
+    ),
     "update unknown": (
         NotFoundError,
-        lambda core, live, gone: core.movies.update(999, MoviePatch(title="X")),
+        lambda core, live, gone: core.movies.update(999, MoviePatch(title="X"), actor=SYSTEM),
     ),
     "update deleted": (
         NotFoundError,
-        lambda core, live, gone: core.movies.update(gone, MoviePatch(title="X")),
+        lambda core, live, gone: core.movies.update(gone, MoviePatch(title="X"), actor=SYSTEM),
     ),
     "update onto a taken title": (
         ConflictError,
         lambda core, live, gone: core.movies.update(
-            core.movies.list().items[-1].id, MoviePatch(title="ALIEN")
+            core.movies.list(actor=SYSTEM).items[-1].id, MoviePatch(title="ALIEN"), actor=SYSTEM
         ),
     ),
     "replace unknown": (
         NotFoundError,
-        lambda core, live, gone: core.movies.replace(999, alien(year=2000)),
+        lambda core, live, gone: core.movies.replace(999, alien(year=2000), actor=SYSTEM),
     ),
     "invalid patch": (
         InvalidInputError,
-        lambda core, live, gone: core.movies.update(live, MoviePatch(year=1700)),
+        lambda core, live, gone: core.movies.update(live, MoviePatch(year=1700), actor=SYSTEM),
     ),
-    "delete unknown": (NotFoundError, lambda core, live, gone: core.movies.delete(999)),
-    "delete twice": (NotFoundError, lambda core, live, gone: core.movies.delete(gone)),
-    "restore unknown": (NotFoundError, lambda core, live, gone: core.movies.restore(999)),
+    "delete unknown": (
+        NotFoundError,
+        lambda core, live, gone: core.movies.delete(999, actor=SYSTEM),
+    ),
+    "delete twice": (
+        NotFoundError,
+        lambda core, live, gone: core.movies.delete(gone, actor=SYSTEM),
+    ),
+    "restore unknown": (
+        NotFoundError,
+        lambda core, live, gone: core.movies.restore(999, actor=SYSTEM),
+    ),
     "restore onto a taken title": (
         ConflictError,
-        lambda core, live, gone: core.movies.restore(gone),
+        lambda core, live, gone: core.movies.restore(gone, actor=SYSTEM),
     ),
     "import with a bad row": (
         InvalidInputError,
         lambda core, live, gone: core.movies.import_movies(
-            [(2, {"title": "Fine", "year": 2000}), (3, {"title": "Bad", "year": 1700})]
+            [(2, {"title": "Fine", "year": 2000}), (3, {"title": "Bad", "year": 1700})],
+            actor=SYSTEM,
         ),
     ),
     "import with a duplicate": (
         ConflictError,
         lambda core, live, gone: core.movies.import_movies(
-            [(2, {"title": "Fine", "year": 2000}), (3, {"title": "alien", "year": 1979})]
+            [(2, {"title": "Fine", "year": 2000}), (3, {"title": "alien", "year": 1979})],
+            actor=SYSTEM,
         ),
     ),
 }
 
 
 def test_a_refused_write_sends_nothing(core: StreamCore) -> None:
-    gone = core.movies.create(alien())
-    core.movies.delete(gone.id)
-    live = core.movies.create(alien())
-    core.movies.create(alien(title="Other"))
+    gone = core.movies.create(alien(), actor=SYSTEM)
+    core.movies.delete(gone.id, actor=SYSTEM)
+    live = core.movies.create(alien(), actor=SYSTEM)
+    core.movies.create(alien(title="Other"), actor=SYSTEM)
 
     results = {}
     with listening() as heard:
@@ -254,13 +271,13 @@ def test_a_refused_write_sends_nothing(core: StreamCore) -> None:
 
 
 def test_a_write_that_changes_nothing_sends_nothing(core: StreamCore) -> None:
-    movie = core.movies.create(alien(genres=["drama"]))
+    movie = core.movies.create(alien(genres=["drama"]), actor=SYSTEM)
 
     with listening() as heard:
-        core.movies.update(movie.id, MoviePatch())
-        core.movies.update(movie.id, MoviePatch(title=" Alien ", genres=["DRAMA"]))
-        core.movies.replace(movie.id, alien(genres=["drama"]))
-        core.movies.restore(movie.id)  # not deleted: nothing to restore
+        core.movies.update(movie.id, MoviePatch(), actor=SYSTEM)
+        core.movies.update(movie.id, MoviePatch(title=" Alien ", genres=["DRAMA"]), actor=SYSTEM)
+        core.movies.replace(movie.id, alien(genres=["drama"]), actor=SYSTEM)
+        core.movies.restore(movie.id, actor=SYSTEM)  # not deleted: nothing to restore
 
     assert heard == []
 
@@ -273,21 +290,21 @@ def test_a_receiver_reads_each_change_back_through_the_service(core: StreamCore)
 
     def read_back(sender: object, *, event: Any) -> None:
         movies = core.movies
-        stored = movies.get(event.movie_id, include_deleted=True)
+        stored = movies.get(event.movie_id, include_deleted=True, actor=SYSTEM)
         seen.append((type(event).__name__, (stored.title, stored.is_deleted)))
         if isinstance(event, MovieDeleted):
             try:
-                movies.get(event.movie_id)
+                movies.get(event.movie_id, actor=SYSTEM)
             except NotFoundError:
                 seen.append(("hidden", event.movie_id))
 
     with ExitStack() as stack:
         for signal in MOVIE_SIGNALS:
             stack.enter_context(signal.connected_to(read_back))
-        movie = core.movies.create(alien())
-        core.movies.update(movie.id, MoviePatch(title="Alien³"))
-        core.movies.delete(movie.id)
-        core.movies.restore(movie.id)
+        movie = core.movies.create(alien(), actor=SYSTEM)
+        core.movies.update(movie.id, MoviePatch(title="Alien³"), actor=SYSTEM)
+        core.movies.delete(movie.id, actor=SYSTEM)
+        core.movies.restore(movie.id, actor=SYSTEM)
 
     assert seen == [
         ("MovieCreated", ("Alien", False)),
@@ -300,12 +317,14 @@ def test_a_receiver_reads_each_change_back_through_the_service(core: StreamCore)
 
 def test_a_receiver_may_write_through_the_service(core: StreamCore) -> None:
     def describe(sender: object, *, event: MovieCreated) -> None:
-        core.movies.update(event.movie_id, MoviePatch(description=f"Added: {event.title}"))
+        core.movies.update(
+            event.movie_id, MoviePatch(description=f"Added: {event.title}"), actor=SYSTEM
+        )
 
     with listening(movie_updated) as heard, movie_created.connected_to(describe):
-        movie = core.movies.create(alien())
+        movie = core.movies.create(alien(), actor=SYSTEM)
 
-    assert core.movies.get(movie.id).description == "Added: Alien"
+    assert core.movies.get(movie.id, actor=SYSTEM).description == "Added: Alien"
     assert [(name, e.movie_id) for name, _, e in heard] == [("movie_updated", movie.id)]  # type: ignore[attr-defined]
 
 
@@ -332,10 +351,10 @@ def test_a_failing_receiver_is_logged_and_neither_fails_the_write_nor_stops_the_
     with ExitStack() as stack:
         for receiver in (broken, working, also_broken):
             stack.enter_context(movie_created.connected_to(receiver))
-        movie = core.movies.create(alien())
+        movie = core.movies.create(alien(), actor=SYSTEM)
 
     assert sorted(calls) == ["also broken", "broken", "working"]
-    assert core.movies.get(movie.id).title == "Alien"
+    assert core.movies.get(movie.id, actor=SYSTEM).title == "Alien"
     records = [r for r in caplog.records if r.name == "streamcore.events"]
     assert len(records) == 2
     assert all(r.levelno == logging.ERROR and r.exc_info for r in records)
@@ -352,10 +371,10 @@ def test_a_failing_receiver_does_not_stop_later_events_of_the_same_write(
     caplog.set_level(logging.ERROR, logger="streamcore.events")
     rows = [(n + 2, {"title": f"Movie {n}", "year": 2000}) for n in range(3)]
     with listening(movie_created) as heard, movie_created.connected_to(broken):
-        ids = core.movies.import_movies(rows)
+        ids = core.movies.import_movies(rows, actor=SYSTEM)
 
     assert [e.movie_id for _, _, e in heard] == list(ids)  # type: ignore[attr-defined]
-    assert core.movies.list().total == 3
+    assert core.movies.list(actor=SYSTEM).total == 3
     assert len([r for r in caplog.records if r.name == "streamcore.events"]) == 3
 
 
@@ -365,9 +384,9 @@ def test_a_failing_receiver_does_not_stop_later_events_of_the_same_write(
 def test_a_receiver_connected_with_sender_core_hears_only_that_core(core: StreamCore) -> None:
     with StreamCore.open("memory://") as other:
         with listening(sender=core) as mine, listening(sender=other) as theirs, listening() as all_:
-            core.movies.create(alien())
-            elsewhere = other.movies.create(alien(title="Elsewhere"))
-            other.movies.delete(elsewhere.id)
+            core.movies.create(alien(), actor=SYSTEM)
+            elsewhere = other.movies.create(alien(title="Elsewhere"), actor=SYSTEM)
+            other.movies.delete(elsewhere.id, actor=SYSTEM)
 
         assert [(n, s) for n, s, _ in mine] == [("movie_created", core)]
         assert [(n, s) for n, s, _ in theirs] == [
@@ -381,7 +400,7 @@ def test_a_receiver_connected_with_sender_core_hears_only_that_core(core: Stream
 
 def test_receivers_are_gone_once_disconnected(core: StreamCore) -> None:
     with listening() as heard:
-        core.movies.create(alien())
-    core.movies.create(alien(title="Later"))
+        core.movies.create(alien(), actor=SYSTEM)
+    core.movies.create(alien(title="Later"), actor=SYSTEM)
 
     assert [e.title for _, _, e in heard] == ["Alien"]  # type: ignore[attr-defined]

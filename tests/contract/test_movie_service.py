@@ -25,6 +25,7 @@ from streamcore import (
     Page,
     StreamCore,
 )
+from streamcore.auth.permissions import SYSTEM
 
 THIS_YEAR = datetime.now(UTC).year
 EVERYTHING = MovieQuery(trashed="with", limit=100)
@@ -53,7 +54,7 @@ def full(**overrides: Any) -> MovieCreate:
 
 def snapshot(core: StreamCore) -> Page[Movie]:
     """Every stored movie, deleted ones included."""
-    return core.movies.list(EVERYTHING)
+    return core.movies.list(EVERYTHING, actor=SYSTEM)
 
 
 def titles(page: Page[Movie]) -> list[str]:
@@ -79,7 +80,7 @@ def outcome(call: Callable[[], object]) -> str:
 
 
 def test_create_stores_the_movie_with_its_defaults(core: StreamCore, clock: Any) -> None:
-    movie = core.movies.create(new())
+    movie = core.movies.create(new(), actor=SYSTEM)
 
     assert isinstance(movie.id, int)
     assert (movie.title, movie.year) == ("Alien", 1979)
@@ -90,7 +91,7 @@ def test_create_stores_the_movie_with_its_defaults(core: StreamCore, clock: Any)
     assert movie.media_path is None
     assert movie.created_at == movie.updated_at == clock.now
     assert movie.deleted_at is None
-    assert core.movies.get(movie.id) == movie
+    assert core.movies.get(movie.id, actor=SYSTEM) == movie
 
 
 def test_create_normalises_and_the_stored_movie_reads_back_alike(core: StreamCore) -> None:
@@ -103,7 +104,7 @@ def test_create_normalises_and_the_stored_movie_reads_back_alike(core: StreamCor
         countries=["gb", " us ", "GB"],
         media_path=" films/alien.mp4 ",
     )
-    movie = core.movies.create(data)
+    movie = core.movies.create(data, actor=SYSTEM)
 
     assert movie.title == "Alien"
     assert movie.description == "In space no one can hear you scream."
@@ -111,11 +112,11 @@ def test_create_normalises_and_the_stored_movie_reads_back_alike(core: StreamCor
     assert movie.genres == ("sci-fi", "horror")
     assert movie.countries == ("GB", "US")
     assert movie.media_path == "films/alien.mp4"
-    assert core.movies.get(movie.id) == movie
+    assert core.movies.get(movie.id, actor=SYSTEM) == movie
 
 
 def test_ids_are_distinct_and_increase(core: StreamCore) -> None:
-    ids = [core.movies.create(new(f"Movie {n}", 2000)).id for n in range(3)]
+    ids = [core.movies.create(new(f"Movie {n}", 2000), actor=SYSTEM).id for n in range(3)]
 
     assert ids == sorted(ids)
     assert len(set(ids)) == 3
@@ -146,8 +147,8 @@ LIMITS: dict[str, dict[str, Any]] = {
 def test_values_at_the_limits_are_stored_unchanged(core: StreamCore) -> None:
     stored = {}
     for name, fields in LIMITS.items():
-        movie = core.movies.create(MovieCreate(**fields))
-        stored[name] = core.movies.get(movie.id).model_dump(include=set(fields))
+        movie = core.movies.create(MovieCreate(**fields), actor=SYSTEM)
+        stored[name] = core.movies.get(movie.id, actor=SYSTEM).model_dump(include=set(fields))
 
     assert stored == {
         name: {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
@@ -167,9 +168,9 @@ def test_a_long_genre_slug_is_refused_up_front_or_stored_and_found_on_every_back
         except InvalidInputError as exc:
             results[length] = f"refused: {exc.fields}"
             continue
-        results[length] = outcome(lambda data=data: core.movies.create(data))
+        results[length] = outcome(lambda data=data: core.movies.create(data, actor=SYSTEM))
         if results[length] == "ok":
-            found = core.movies.list(MovieQuery(genre=genre)).items
+            found = core.movies.list(MovieQuery(genre=genre), actor=SYSTEM).items
             results[length] = "ok" if [m.genres for m in found] == [(genre,)] else str(found)
     accepted = [n for n, result in results.items() if result == "ok"]
     refused = [n for n, result in results.items() if result == "refused: ('genres',)"]
@@ -188,7 +189,7 @@ def test_a_nul_character_in_text_is_refused_up_front_or_stored_on_every_backend(
         except InvalidInputError as exc:
             results[field] = f"refused: {exc.fields}"
             continue
-        results[field] = outcome(lambda data=data: core.movies.create(data))
+        results[field] = outcome(lambda data=data: core.movies.create(data, actor=SYSTEM))
     assert results in (
         {"title": "ok", "description": "ok"},
         {"title": "refused: ('title',)", "description": "refused: ('description',)"},
@@ -221,7 +222,7 @@ INVALID: list[tuple[str, Any]] = [
 def test_invalid_movies_and_changes_are_refused_naming_the_field_and_change_nothing(
     core: StreamCore,
 ) -> None:
-    movie = core.movies.create(full())
+    movie = core.movies.create(full(), actor=SYSTEM)
     before = snapshot(core)
 
     def named_fields(call: Callable[[], object]) -> tuple[str, ...] | str:
@@ -234,12 +235,16 @@ def test_invalid_movies_and_changes_are_refused_naming_the_field_and_change_noth
     for field, value in INVALID:
         case = {"title": "Valid", "year": 2000, field: value}
         results = {
-            "create": named_fields(lambda case=case: core.movies.create(MovieCreate(**case))),
+            "create": named_fields(
+                lambda case=case: core.movies.create(MovieCreate(**case), actor=SYSTEM)
+            ),
             "replace": named_fields(
-                lambda case=case: core.movies.replace(movie.id, MovieCreate(**case))
+                lambda case=case: core.movies.replace(movie.id, MovieCreate(**case), actor=SYSTEM)
             ),
             "update": named_fields(
-                lambda f=field, v=value: core.movies.update(movie.id, MoviePatch(**{f: v}))
+                lambda f=field, v=value: core.movies.update(
+                    movie.id, MoviePatch(**{f: v}), actor=SYSTEM
+                )
             ),
         }
         assert results == dict.fromkeys(results, (field,)), (field, value)
@@ -251,11 +256,13 @@ def test_invalid_movies_and_changes_are_refused_naming_the_field_and_change_noth
 
 
 def test_a_second_movie_with_the_same_title_and_year_is_a_conflict(core: StreamCore) -> None:
-    core.movies.create(new("Alien", 1979))
+    core.movies.create(new("Alien", 1979), actor=SYSTEM)
     before = snapshot(core)
 
     variants = ["Alien", "ALIEN", "alien", "  aLiEn  "]
-    results = {t: outcome(lambda t=t: core.movies.create(new(t, 1979))) for t in variants}
+    results = {
+        t: outcome(lambda t=t: core.movies.create(new(t, 1979), actor=SYSTEM)) for t in variants
+    }
 
     assert results == dict.fromkeys(variants, "conflict")
     assert snapshot(core) == before
@@ -264,40 +271,44 @@ def test_a_second_movie_with_the_same_title_and_year_is_a_conflict(core: StreamC
 def test_the_same_title_in_another_year_or_another_title_in_the_same_year_is_allowed(
     core: StreamCore,
 ) -> None:
-    core.movies.create(new("Alien", 1979))
-    core.movies.create(new("Alien", 1980))
-    core.movies.create(new("Aliens", 1979))
+    core.movies.create(new("Alien", 1979), actor=SYSTEM)
+    core.movies.create(new("Alien", 1980), actor=SYSTEM)
+    core.movies.create(new("Aliens", 1979), actor=SYSTEM)
 
     assert sorted(titles(snapshot(core))) == ["Alien", "Alien", "Aliens"]
 
 
 def test_a_deleted_movie_does_not_block_a_new_one(core: StreamCore) -> None:
-    old = core.movies.create(new())
-    core.movies.delete(old.id)
+    old = core.movies.create(new(), actor=SYSTEM)
+    core.movies.delete(old.id, actor=SYSTEM)
 
-    fresh = core.movies.create(new("ALIEN", 1979))
+    fresh = core.movies.create(new("ALIEN", 1979), actor=SYSTEM)
 
     assert fresh.id != old.id
-    assert core.movies.get(old.id, include_deleted=True).deleted_at is not None
-    assert [m.id for m in core.movies.list().items] == [fresh.id]
+    assert core.movies.get(old.id, include_deleted=True, actor=SYSTEM).deleted_at is not None
+    assert [m.id for m in core.movies.list(actor=SYSTEM).items] == [fresh.id]
 
 
 def test_changing_a_movie_onto_a_taken_title_and_year_is_a_conflict_and_changes_nothing(
     core: StreamCore,
 ) -> None:
-    core.movies.create(new("Alien", 1979))
-    same_title = core.movies.create(new("alien", 1986)).id
-    same_year = core.movies.create(new("Other", 1979)).id
-    neither = core.movies.create(new("Third", 2000)).id
+    core.movies.create(new("Alien", 1979), actor=SYSTEM)
+    same_title = core.movies.create(new("alien", 1986), actor=SYSTEM).id
+    same_year = core.movies.create(new("Other", 1979), actor=SYSTEM).id
+    neither = core.movies.create(new("Third", 2000), actor=SYSTEM).id
     before = snapshot(core)
 
     results = {
-        "patch title": outcome(lambda: core.movies.update(same_year, MoviePatch(title="ALIEN"))),
-        "patch year": outcome(lambda: core.movies.update(same_title, MoviePatch(year=1979))),
-        "patch both": outcome(
-            lambda: core.movies.update(neither, MoviePatch(title=" alien", year=1979))
+        "patch title": outcome(
+            lambda: core.movies.update(same_year, MoviePatch(title="ALIEN"), actor=SYSTEM)
         ),
-        "replace": outcome(lambda: core.movies.replace(neither, new("Alien", 1979))),
+        "patch year": outcome(
+            lambda: core.movies.update(same_title, MoviePatch(year=1979), actor=SYSTEM)
+        ),
+        "patch both": outcome(
+            lambda: core.movies.update(neither, MoviePatch(title=" alien", year=1979), actor=SYSTEM)
+        ),
+        "replace": outcome(lambda: core.movies.replace(neither, new("Alien", 1979), actor=SYSTEM)),
     }
 
     assert results == dict.fromkeys(results, "conflict")
@@ -305,21 +316,21 @@ def test_changing_a_movie_onto_a_taken_title_and_year_is_a_conflict_and_changes_
 
 
 def test_a_movie_may_change_the_case_of_its_own_title(core: StreamCore) -> None:
-    movie = core.movies.create(new("alien", 1979))
+    movie = core.movies.create(new("alien", 1979), actor=SYSTEM)
 
-    assert core.movies.update(movie.id, MoviePatch(title="ALIEN")).title == "ALIEN"
-    assert core.movies.get(movie.id).title == "ALIEN"
-    assert core.movies.replace(movie.id, new("Alien", 1979)).title == "Alien"
-    assert core.movies.get(movie.id).title == "Alien"
+    assert core.movies.update(movie.id, MoviePatch(title="ALIEN"), actor=SYSTEM).title == "ALIEN"
+    assert core.movies.get(movie.id, actor=SYSTEM).title == "ALIEN"
+    assert core.movies.replace(movie.id, new("Alien", 1979), actor=SYSTEM).title == "Alien"
+    assert core.movies.get(movie.id, actor=SYSTEM).title == "Alien"
 
 
 def test_a_movie_may_take_the_title_and_year_of_a_deleted_one(core: StreamCore) -> None:
-    gone = core.movies.create(new("Alien", 1979))
-    core.movies.delete(gone.id)
-    other = core.movies.create(new("Other", 1979))
+    gone = core.movies.create(new("Alien", 1979), actor=SYSTEM)
+    core.movies.delete(gone.id, actor=SYSTEM)
+    other = core.movies.create(new("Other", 1979), actor=SYSTEM)
 
-    assert core.movies.update(other.id, MoviePatch(title="Alien")).title == "Alien"
-    assert core.movies.get(other.id).title == "Alien"
+    assert core.movies.update(other.id, MoviePatch(title="Alien"), actor=SYSTEM).title == "Alien"
+    assert core.movies.get(other.id, actor=SYSTEM).title == "Alien"
 
 
 def test_timestamps_are_utc_even_when_the_clock_gives_another_zone(
@@ -327,10 +338,10 @@ def test_timestamps_are_utc_even_when_the_clock_gives_another_zone(
 ) -> None:
     # SPEC §3: times are timezone-aware UTC.
     clock.now = clock.now.astimezone(timezone(timedelta(hours=2)))
-    movie = core.movies.create(new())
-    core.movies.update(movie.id, MoviePatch(title="Changed"))
-    core.movies.delete(movie.id)
-    stored = core.movies.get(movie.id, include_deleted=True)
+    movie = core.movies.create(new(), actor=SYSTEM)
+    core.movies.update(movie.id, MoviePatch(title="Changed"), actor=SYSTEM)
+    core.movies.delete(movie.id, actor=SYSTEM)
+    stored = core.movies.get(movie.id, include_deleted=True, actor=SYSTEM)
 
     stamps = {
         "created (returned)": movie.created_at,
@@ -347,10 +358,10 @@ def test_timestamps_are_utc_even_when_the_clock_gives_another_zone(
 
 
 def test_replace_sets_every_field_and_resets_the_omitted_ones(core: StreamCore, clock: Any) -> None:
-    movie = core.movies.create(full())
+    movie = core.movies.create(full(), actor=SYSTEM)
     clock.advance(hours=1)
 
-    replaced = core.movies.replace(movie.id, MovieCreate(title="Alien 2", year=1980))
+    replaced = core.movies.replace(movie.id, MovieCreate(title="Alien 2", year=1980), actor=SYSTEM)
 
     assert replaced.id == movie.id
     assert (replaced.title, replaced.year) == ("Alien 2", 1980)
@@ -362,39 +373,41 @@ def test_replace_sets_every_field_and_resets_the_omitted_ones(core: StreamCore, 
     assert replaced.created_at == movie.created_at
     assert replaced.updated_at == clock.now
     assert replaced.deleted_at is None
-    assert core.movies.get(movie.id) == replaced
+    assert core.movies.get(movie.id, actor=SYSTEM) == replaced
 
 
 def test_update_changes_only_the_given_fields(core: StreamCore, clock: Any) -> None:
-    movie = core.movies.create(full())
+    movie = core.movies.create(full(), actor=SYSTEM)
     clock.advance(hours=1)
 
-    updated = core.movies.update(movie.id, MoviePatch(description="  New text ", genres=["Drama"]))
+    updated = core.movies.update(
+        movie.id, MoviePatch(description="  New text ", genres=["Drama"]), actor=SYSTEM
+    )
 
     assert updated.description == "New text"
     assert updated.genres == ("drama",)
     assert updated.updated_at == clock.now
     unchanged = {"id", "title", "year", "duration_minutes", "countries", "media_path", "created_at"}
     assert updated.model_dump(include=unchanged) == movie.model_dump(include=unchanged)
-    assert core.movies.get(movie.id) == updated
+    assert core.movies.get(movie.id, actor=SYSTEM) == updated
 
 
 def test_update_with_null_clears_a_nullable_field(core: StreamCore) -> None:
-    movie = core.movies.create(full())
+    movie = core.movies.create(full(), actor=SYSTEM)
 
-    core.movies.update(movie.id, MoviePatch(duration_minutes=None))
-    assert core.movies.get(movie.id).duration_minutes is None
-    assert core.movies.get(movie.id).media_path == "films/alien.mp4"
+    core.movies.update(movie.id, MoviePatch(duration_minutes=None), actor=SYSTEM)
+    assert core.movies.get(movie.id, actor=SYSTEM).duration_minutes is None
+    assert core.movies.get(movie.id, actor=SYSTEM).media_path == "films/alien.mp4"
 
-    core.movies.update(movie.id, MoviePatch(media_path=None))
-    stored = core.movies.get(movie.id)
+    core.movies.update(movie.id, MoviePatch(media_path=None), actor=SYSTEM)
+    stored = core.movies.get(movie.id, actor=SYSTEM)
     assert (stored.media_path, stored.title, stored.genres) == (None, "Alien", ("sci-fi", "horror"))
 
 
 def test_an_update_that_changes_nothing_leaves_the_movie_as_it_was(
     core: StreamCore, clock: Any
 ) -> None:
-    movie = core.movies.create(full())
+    movie = core.movies.create(full(), actor=SYSTEM)
     clock.advance(hours=1)
 
     for patch in (
@@ -402,48 +415,52 @@ def test_an_update_that_changes_nothing_leaves_the_movie_as_it_was(
         MoviePatch(title=" Alien "),
         MoviePatch(genres=["SCI-FI", "horror"]),
     ):
-        assert core.movies.update(movie.id, patch) == movie, patch
-    assert core.movies.replace(movie.id, full()) == movie
-    assert core.movies.get(movie.id) == movie
+        assert core.movies.update(movie.id, patch, actor=SYSTEM) == movie, patch
+    assert core.movies.replace(movie.id, full(), actor=SYSTEM) == movie
+    assert core.movies.get(movie.id, actor=SYSTEM) == movie
 
 
 # --- soft delete and restore ----------------------------------------------------------------
 
 
 def test_delete_is_soft(core: StreamCore, clock: Any) -> None:
-    movie = core.movies.create(new())
-    keep = core.movies.create(new("Keep", 2000))
+    movie = core.movies.create(new(), actor=SYSTEM)
+    keep = core.movies.create(new("Keep", 2000), actor=SYSTEM)
     clock.advance(days=1)
 
-    assert core.movies.delete(movie.id) is None
+    assert core.movies.delete(movie.id, actor=SYSTEM) is None
 
     with pytest.raises(NotFoundError):
-        core.movies.get(movie.id)
-    deleted = core.movies.get(movie.id, include_deleted=True)
+        core.movies.get(movie.id, actor=SYSTEM)
+    deleted = core.movies.get(movie.id, include_deleted=True, actor=SYSTEM)
     assert deleted.deleted_at == clock.now
     assert deleted.is_deleted
     assert deleted.model_dump(include={"title", "year", "created_at"}) == movie.model_dump(
         include={"title", "year", "created_at"}
     )
-    page = core.movies.list()
+    page = core.movies.list(actor=SYSTEM)
     assert ([m.id for m in page.items], page.total) == ([keep.id], 1)
 
 
 def test_include_deleted_also_returns_a_live_movie(core: StreamCore) -> None:
-    movie = core.movies.create(new())
+    movie = core.movies.create(new(), actor=SYSTEM)
 
-    assert core.movies.get(movie.id, include_deleted=True) == movie
+    assert core.movies.get(movie.id, include_deleted=True, actor=SYSTEM) == movie
 
 
 def test_a_deleted_movie_cannot_be_changed_nor_deleted_again(core: StreamCore) -> None:
-    movie = core.movies.create(new())
-    core.movies.delete(movie.id)
+    movie = core.movies.create(new(), actor=SYSTEM)
+    core.movies.delete(movie.id, actor=SYSTEM)
     before = snapshot(core)
 
     results = {
-        "delete again": outcome(lambda: core.movies.delete(movie.id)),
-        "update": outcome(lambda: core.movies.update(movie.id, MoviePatch(title="Changed"))),
-        "replace": outcome(lambda: core.movies.replace(movie.id, new("Changed", 2000))),
+        "delete again": outcome(lambda: core.movies.delete(movie.id, actor=SYSTEM)),
+        "update": outcome(
+            lambda: core.movies.update(movie.id, MoviePatch(title="Changed"), actor=SYSTEM)
+        ),
+        "replace": outcome(
+            lambda: core.movies.replace(movie.id, new("Changed", 2000), actor=SYSTEM)
+        ),
     }
 
     assert results == dict.fromkeys(results, "not found")
@@ -451,70 +468,70 @@ def test_a_deleted_movie_cannot_be_changed_nor_deleted_again(core: StreamCore) -
 
 
 def test_restore_brings_a_deleted_movie_back(core: StreamCore, clock: Any) -> None:
-    movie = core.movies.create(new())
+    movie = core.movies.create(new(), actor=SYSTEM)
     clock.advance(minutes=1)
-    core.movies.delete(movie.id)
+    core.movies.delete(movie.id, actor=SYSTEM)
     clock.advance(minutes=1)
 
-    restored = core.movies.restore(movie.id)
+    restored = core.movies.restore(movie.id, actor=SYSTEM)
 
     assert restored.deleted_at is None
     assert restored.updated_at == clock.now
     assert restored.created_at == movie.created_at
-    assert core.movies.get(movie.id) == restored
-    assert [m.id for m in core.movies.list().items] == [movie.id]
+    assert core.movies.get(movie.id, actor=SYSTEM) == restored
+    assert [m.id for m in core.movies.list(actor=SYSTEM).items] == [movie.id]
 
 
 def test_restoring_a_live_movie_returns_it_unchanged(core: StreamCore, clock: Any) -> None:
-    movie = core.movies.create(new())
+    movie = core.movies.create(new(), actor=SYSTEM)
     clock.advance(minutes=1)
 
-    assert core.movies.restore(movie.id) == movie
-    assert core.movies.get(movie.id) == movie
+    assert core.movies.restore(movie.id, actor=SYSTEM) == movie
+    assert core.movies.get(movie.id, actor=SYSTEM) == movie
 
 
 def test_restore_is_a_conflict_when_a_live_movie_holds_the_title_and_year(
     core: StreamCore,
 ) -> None:
-    old = core.movies.create(new("Alien", 1979))
-    core.movies.delete(old.id)
-    core.movies.create(new("ALIEN", 1979))
+    old = core.movies.create(new("Alien", 1979), actor=SYSTEM)
+    core.movies.delete(old.id, actor=SYSTEM)
+    core.movies.create(new("ALIEN", 1979), actor=SYSTEM)
     before = snapshot(core)
 
     with pytest.raises(ConflictError):
-        core.movies.restore(old.id)
+        core.movies.restore(old.id, actor=SYSTEM)
 
     assert snapshot(core) == before
-    assert core.movies.get(old.id, include_deleted=True).deleted_at is not None
+    assert core.movies.get(old.id, include_deleted=True, actor=SYSTEM).deleted_at is not None
 
 
 def test_two_deleted_copies_may_coexist_but_only_one_may_come_back(core: StreamCore) -> None:
-    first = core.movies.create(new())
-    core.movies.delete(first.id)
-    second = core.movies.create(new())
-    core.movies.delete(second.id)
+    first = core.movies.create(new(), actor=SYSTEM)
+    core.movies.delete(first.id, actor=SYSTEM)
+    second = core.movies.create(new(), actor=SYSTEM)
+    core.movies.delete(second.id, actor=SYSTEM)
 
-    core.movies.restore(second.id)
+    core.movies.restore(second.id, actor=SYSTEM)
     with pytest.raises(ConflictError):
-        core.movies.restore(first.id)
+        core.movies.restore(first.id, actor=SYSTEM)
 
-    assert [m.id for m in core.movies.list().items] == [second.id]
+    assert [m.id for m in core.movies.list(actor=SYSTEM).items] == [second.id]
 
 
 UNKNOWN_IDS = [999, 0, -1, 2**31, 2**63]
 
 
 def test_an_unknown_id_is_not_found(core: StreamCore) -> None:
-    core.movies.create(new())
+    core.movies.create(new(), actor=SYSTEM)
     before = snapshot(core)
     movies = core.movies
     calls: dict[str, Callable[[int], object]] = {
-        "get": lambda i: movies.get(i),
-        "get include_deleted": lambda i: movies.get(i, include_deleted=True),
-        "update": lambda i: movies.update(i, MoviePatch(title="X")),
-        "replace": lambda i: movies.replace(i, new("X", 2000)),
-        "delete": lambda i: movies.delete(i),
-        "restore": lambda i: movies.restore(i),
+        "get": lambda i: movies.get(i, actor=SYSTEM),
+        "get include_deleted": lambda i: movies.get(i, include_deleted=True, actor=SYSTEM),
+        "update": lambda i: movies.update(i, MoviePatch(title="X"), actor=SYSTEM),
+        "replace": lambda i: movies.replace(i, new("X", 2000), actor=SYSTEM),
+        "delete": lambda i: movies.delete(i, actor=SYSTEM),
+        "restore": lambda i: movies.restore(i, actor=SYSTEM),
     }
 
     results = {
@@ -544,11 +561,11 @@ CATALOGUE: list[dict[str, Any]] = [
 
 def stock(core: StreamCore) -> dict[str, int]:
     """Create the catalogue; return each title's id."""
-    return {m["title"]: core.movies.create(MovieCreate(**m)).id for m in CATALOGUE}
+    return {m["title"]: core.movies.create(MovieCreate(**m), actor=SYSTEM).id for m in CATALOGUE}
 
 
 def listed(core: StreamCore, **query: Any) -> tuple[list[str], int]:
-    page = core.movies.list(MovieQuery(**query))
+    page = core.movies.list(MovieQuery(**query), actor=SYSTEM)
     return titles(page), page.total
 
 
@@ -599,7 +616,7 @@ def test_genre_year_and_country_filters_combine(core: StreamCore) -> None:
 
 def test_trashed_chooses_live_all_or_only_deleted_movies(core: StreamCore) -> None:
     ids = stock(core)
-    core.movies.delete(ids["Aliens"])
+    core.movies.delete(ids["Aliens"], actor=SYSTEM)
 
     actual = {t: listed(core, genre="sci-fi", trashed=t) for t in ("without", "with", "only")}
 
@@ -613,7 +630,7 @@ def test_trashed_chooses_live_all_or_only_deleted_movies(core: StreamCore) -> No
 
 def test_the_default_listing_leaves_deleted_movies_out_of_every_filter(core: StreamCore) -> None:
     ids = stock(core)
-    core.movies.delete(ids["Alien"])
+    core.movies.delete(ids["Alien"], actor=SYSTEM)
 
     actual = [listed(core, **q) for q in ({"q": "alien"}, {"genre": "horror"}, {"country": "GB"})]
 
@@ -635,7 +652,7 @@ def test_sort_orders_by_the_key_and_breaks_ties_by_id(core: StreamCore, clock: A
     ids = {}
     for position, title, year, minutes in SORTABLE:
         clock.now = start + timedelta(minutes=minutes)
-        ids[position] = core.movies.create(new(title, year)).id
+        ids[position] = core.movies.create(new(title, year), actor=SYSTEM).id
     expected = {
         "id": [1, 2, 3, 4, 5],
         "-id": [5, 4, 3, 2, 1],
@@ -647,16 +664,19 @@ def test_sort_orders_by_the_key_and_breaks_ties_by_id(core: StreamCore, clock: A
         "-created_at": [5, 1, 4, 3, 2],
     }
 
-    actual = {s: [m.id for m in core.movies.list(MovieQuery(sort=s)).items] for s in expected}  # type: ignore[arg-type]
+    actual = {
+        s: [m.id for m in core.movies.list(MovieQuery(sort=s), actor=SYSTEM).items]
+        for s in expected
+    }  # type: ignore[arg-type]
 
     assert actual == {s: [ids[p] for p in order] for s, order in expected.items()}
-    assert [m.id for m in core.movies.list().items] == [ids[p] for p in expected["id"]]
+    assert [m.id for m in core.movies.list(actor=SYSTEM).items] == [ids[p] for p in expected["id"]]
 
 
 def test_limit_and_offset_page_through_and_total_counts_every_match(core: StreamCore) -> None:
     ids = list(
         core.movies.import_movies(
-            [(n + 1, {"title": f"M{n:02d}", "year": 2000}) for n in range(25)]
+            [(n + 1, {"title": f"M{n:02d}", "year": 2000}) for n in range(25)], actor=SYSTEM
         )
     )
     cases: dict[tuple[int | None, int | None], list[int]] = {
@@ -673,7 +693,7 @@ def test_limit_and_offset_page_through_and_total_counts_every_match(core: Stream
     actual = {}
     for limit, offset in cases:
         given = {k: v for k, v in {"limit": limit, "offset": offset}.items() if v is not None}
-        page = core.movies.list(MovieQuery(**given))
+        page = core.movies.list(MovieQuery(**given), actor=SYSTEM)
         actual[limit, offset] = ([m.id for m in page.items], page.total, page.limit, page.offset)
 
     assert actual == {
@@ -684,10 +704,10 @@ def test_limit_and_offset_page_through_and_total_counts_every_match(core: Stream
 
 def test_total_counts_the_filtered_matches_not_the_page(core: StreamCore) -> None:
     core.movies.import_movies(
-        [(n + 1, {"title": f"M{n}", "year": 2000 + n % 2}) for n in range(12)]
+        [(n + 1, {"title": f"M{n}", "year": 2000 + n % 2}) for n in range(12)], actor=SYSTEM
     )
 
-    page = core.movies.list(MovieQuery(year=2001, limit=2, offset=1))
+    page = core.movies.list(MovieQuery(year=2001, limit=2, offset=1), actor=SYSTEM)
 
     assert len(page.items) == 2
     assert page.total == 6
@@ -695,7 +715,7 @@ def test_total_counts_the_filtered_matches_not_the_page(core: StreamCore) -> Non
 
 
 def test_an_empty_catalogue_lists_nothing(core: StreamCore) -> None:
-    page = core.movies.list()
+    page = core.movies.list(actor=SYSTEM)
 
     assert (page.items, page.total, page.limit, page.offset) == ((), 0, 20, 0)
 
@@ -703,11 +723,11 @@ def test_an_empty_catalogue_lists_nothing(core: StreamCore) -> None:
 def test_an_out_of_range_number_in_a_query_is_refused_or_matches_nothing(
     core: StreamCore,
 ) -> None:
-    core.movies.create(new())
+    core.movies.create(new(), actor=SYSTEM)
     results = {}
     for field, value in [("offset", 2**31), ("offset", 2**63), ("year", 2**31), ("year", 2**63)]:
         try:
-            page = core.movies.list(MovieQuery(**{field: value}))
+            page = core.movies.list(MovieQuery(**{field: value}), actor=SYSTEM)
         except InvalidInputError as exc:  # refusing the query up front is fine too
             results[field, value] = exc.fields
         except Exception as exc:  # never a raw driver error nor a StorageError
@@ -730,25 +750,26 @@ def test_import_adds_every_row_in_order_and_returns_the_ids(core: StreamCore, cl
             {"title": " Alien ", "year": "1979", "genres": ["Sci-Fi"], "countries": ["gb"]},
             {"title": "Aliens", "year": 1986, "duration_minutes": "137"},
             {"title": "Heat", "year": 1995, "media_path": "films/heat.mkv"},
-        )
+        ),
+        actor=SYSTEM,
     )
 
-    movies = [core.movies.get(i) for i in ids]
+    movies = [core.movies.get(i, actor=SYSTEM) for i in ids]
     assert [m.title for m in movies] == ["Alien", "Aliens", "Heat"]
     assert (movies[0].year, movies[0].genres, movies[0].countries) == (1979, ("sci-fi",), ("GB",))
     assert movies[1].duration_minutes == 137
     assert movies[2].media_path == "films/heat.mkv"
     assert all(m.created_at == clock.now for m in movies)
-    assert [m.id for m in core.movies.list().items] == list(ids)
+    assert [m.id for m in core.movies.list(actor=SYSTEM).items] == list(ids)
 
 
 def test_importing_no_rows_adds_nothing(core: StreamCore) -> None:
-    assert list(core.movies.import_movies([])) == []
+    assert list(core.movies.import_movies([], actor=SYSTEM)) == []
     assert snapshot(core).total == 0
 
 
 def test_import_is_all_or_nothing_and_names_the_line_of_the_bad_row(core: StreamCore) -> None:
-    core.movies.create(new("Existing", 2000))
+    core.movies.create(new("Existing", 2000), actor=SYSTEM)
     before = snapshot(core)
     good = [{"title": f"Good {n}", "year": 2000} for n in range(10)]
     bad_rows: list[tuple[dict[str, Any], str]] = [
@@ -761,7 +782,9 @@ def test_import_is_all_or_nothing_and_names_the_line_of_the_bad_row(core: Stream
 
     for bad, field in bad_rows:
         with pytest.raises(InvalidInputError) as caught:
-            core.movies.import_movies(rows_of(*good[:5], bad, *good[5:]))  # bad is on line 7
+            core.movies.import_movies(
+                rows_of(*good[:5], bad, *good[5:]), actor=SYSTEM
+            )  # bad is on line 7
         assert "line 7" in str(caught.value), bad
         assert field in caught.value.fields, bad
 
@@ -776,7 +799,7 @@ def test_a_duplicate_within_the_file_is_a_conflict_naming_its_line(core: StreamC
     )
 
     with pytest.raises(ConflictError) as caught:
-        core.movies.import_movies(rows)
+        core.movies.import_movies(rows, actor=SYSTEM)
 
     assert "line 4" in str(caught.value)
     assert "line 2" in str(caught.value)  # the row it repeats
@@ -784,12 +807,12 @@ def test_a_duplicate_within_the_file_is_a_conflict_naming_its_line(core: StreamC
 
 
 def test_a_duplicate_of_a_stored_movie_is_a_conflict_naming_its_line(core: StreamCore) -> None:
-    core.movies.create(new("Heat", 1995))
+    core.movies.create(new("Heat", 1995), actor=SYSTEM)
     before = snapshot(core)
 
     with pytest.raises(ConflictError) as caught:
         core.movies.import_movies(
-            rows_of({"title": "Alien", "year": 1979}, {"title": "heat", "year": 1995})
+            rows_of({"title": "Alien", "year": 1979}, {"title": "heat", "year": 1995}), actor=SYSTEM
         )
 
     assert "line 3" in str(caught.value)
@@ -806,7 +829,7 @@ def test_the_error_names_the_first_bad_row_even_when_a_later_row_is_bad_otherwis
 ) -> None:
     # SPEC §3.2: the import names "the file's line number of the first bad row". Line 3
     # repeats a stored movie; line 5 is bad in another way and comes later.
-    core.movies.create(new("Heat", 1995))
+    core.movies.create(new("Heat", 1995), actor=SYSTEM)
     before = snapshot(core)
     rows = rows_of(
         {"title": "Alien", "year": 1979},
@@ -816,7 +839,7 @@ def test_the_error_names_the_first_bad_row_even_when_a_later_row_is_bad_otherwis
     )
 
     with pytest.raises((ConflictError, InvalidInputError)) as caught:
-        core.movies.import_movies(rows)
+        core.movies.import_movies(rows, actor=SYSTEM)
 
     assert str(caught.value).startswith("line 3"), str(caught.value)
     assert snapshot(core) == before
@@ -825,22 +848,22 @@ def test_the_error_names_the_first_bad_row_even_when_a_later_row_is_bad_otherwis
 def test_a_duplicate_of_a_stored_movie_far_into_a_large_file_names_its_line(
     core: StreamCore,
 ) -> None:
-    core.movies.create(new("Movie 0550", 2000))
+    core.movies.create(new("Movie 0550", 2000), actor=SYSTEM)
     before = snapshot(core)
     rows = [(n + 2, {"title": f"Movie {n:04d}", "year": 2000}) for n in range(600)]
 
     with pytest.raises(ConflictError) as caught:
-        core.movies.import_movies(rows)
+        core.movies.import_movies(rows, actor=SYSTEM)
 
     assert "line 552" in str(caught.value)
     assert snapshot(core) == before
 
 
 def test_an_import_may_repeat_a_deleted_movies_title_and_year(core: StreamCore) -> None:
-    gone = core.movies.create(new("Heat", 1995))
-    core.movies.delete(gone.id)
+    gone = core.movies.create(new("Heat", 1995), actor=SYSTEM)
+    core.movies.delete(gone.id, actor=SYSTEM)
 
-    (new_id,) = core.movies.import_movies(rows_of({"title": "Heat", "year": 1995}))
+    (new_id,) = core.movies.import_movies(rows_of({"title": "Heat", "year": 1995}), actor=SYSTEM)
 
     assert new_id != gone.id
-    assert [m.id for m in core.movies.list().items] == [new_id]
+    assert [m.id for m in core.movies.list(actor=SYSTEM).items] == [new_id]

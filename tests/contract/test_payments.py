@@ -22,7 +22,7 @@ from streamcore import (
     PermissionDeniedError,
     StreamCore,
 )
-from streamcore.auth.permissions import ANONYMOUS, Role
+from streamcore.auth.permissions import ANONYMOUS, SYSTEM, Role
 from streamcore.subscriptions.errors import PaymentConflictError, SubscriptionStateError
 from streamcore.subscriptions.models import Payment, PaymentCreate, PaymentResult
 from tests.conftest import FakeClock
@@ -41,7 +41,9 @@ def test_a_payment_pays_one_period_from_now(core: StreamCore, clock: FakeClock) 
     subscription = subscribe(core, ann, plan)
     clock.advance(minutes=1)
 
-    result = core.subscriptions.record_payment(subscription.id, payment(" ref-1 ", "9.99", "eur"))
+    result = core.subscriptions.record_payment(
+        subscription.id, payment(" ref-1 ", "9.99", "eur"), actor=SYSTEM
+    )
 
     assert result.created is True
     assert result.payment.model_dump() == {
@@ -55,7 +57,7 @@ def test_a_payment_pays_one_period_from_now(core: StreamCore, clock: FakeClock) 
         "period_end": datetime(2026, 2, 15, 12, 1, tzinfo=UTC),
     }
     assert isinstance(result.payment.amount, Decimal)
-    paid = core.subscriptions.get(subscription.id)
+    paid = core.subscriptions.get(subscription.id, actor=SYSTEM)
     assert (paid.status, paid.paid_until, paid.updated_at) == (
         "active",
         result.payment.period_end,
@@ -75,14 +77,17 @@ def test_amount_and_currency_must_be_the_plans(core: StreamCore) -> None:
     seen = {}
     for case, data in wrong.items():
         with pytest.raises(InvalidInputError) as caught:
-            core.subscriptions.record_payment(subscription.id, data)
+            core.subscriptions.record_payment(subscription.id, data, actor=SYSTEM)
         seen[case] = caught.value.fields
 
     # Each refusal names the field that differs from the plan.
     assert seen == {"amount": ("amount",), "zero": ("amount",), "currency": ("currency",)}
-    assert core.subscriptions.get(subscription.id) == subscription
+    assert core.subscriptions.get(subscription.id, actor=SYSTEM) == subscription
     # Nothing was recorded under the reference: the right payment still goes through.
-    assert core.subscriptions.record_payment(subscription.id, payment("r")).created is True
+    assert (
+        core.subscriptions.record_payment(subscription.id, payment("r"), actor=SYSTEM).created
+        is True
+    )
 
 
 def test_a_float_amount_and_an_unknown_currency_are_refused(core: StreamCore) -> None:
@@ -100,15 +105,17 @@ def test_a_float_amount_and_an_unknown_currency_are_refused(core: StreamCore) ->
     seen = {}
     for case, (build, _) in cases.items():
         try:
-            core.subscriptions.record_payment(subscription.id, build())
+            core.subscriptions.record_payment(subscription.id, build(), actor=SYSTEM)
         except InvalidInputError as exc:
             seen[case] = exc.fields
         else:
             seen[case] = ()
 
     assert seen == {case: fields for case, (_, fields) in cases.items()}
-    assert core.subscriptions.get(subscription.id) == subscription
-    recorded = core.subscriptions.record_payment(subscription.id, payment("r", " 9.99 "))
+    assert core.subscriptions.get(subscription.id, actor=SYSTEM) == subscription
+    recorded = core.subscriptions.record_payment(
+        subscription.id, payment("r", " 9.99 "), actor=SYSTEM
+    )
     assert (recorded.created, str(recorded.payment.amount)) == (True, "9.99")
 
 
@@ -117,9 +124,13 @@ def test_money_is_exact_after_a_round_trip(core: StreamCore, price: str) -> None
     plan = make_plan(core, "Basic", price=price, currency="CHF")
     subscription = subscribe(core, make_user(core, "Ann"), plan)
 
-    first = core.subscriptions.record_payment(subscription.id, payment("r", price, "chf"))
+    first = core.subscriptions.record_payment(
+        subscription.id, payment("r", price, "chf"), actor=SYSTEM
+    )
     # The replay reads the payment back from the storage.
-    again = core.subscriptions.record_payment(subscription.id, payment("r", Decimal(price), "CHF"))
+    again = core.subscriptions.record_payment(
+        subscription.id, payment("r", Decimal(price), "CHF"), actor=SYSTEM
+    )
 
     stored = again.payment
     assert (first.created, again.created) == (True, False)
@@ -127,7 +138,7 @@ def test_money_is_exact_after_a_round_trip(core: StreamCore, price: str) -> None
     assert stored.amount == Decimal(price)
     assert str(stored.amount) == str(Decimal(price).quantize(Decimal("0.01")))
     assert stored == first.payment
-    assert str(core.plans.get(plan.id).price) == str(stored.amount)
+    assert str(core.plans.get(plan.id, actor=SYSTEM).price) == str(stored.amount)
 
 
 # --- idempotent by reference ----------------------------------------------------------------
@@ -138,23 +149,25 @@ def test_a_replayed_reference_returns_the_first_payment_and_changes_nothing(
 ) -> None:
     plan = make_plan(core, "Basic")
     subscription = subscribe(core, make_user(core, "Ann"), plan)
-    first = core.subscriptions.record_payment(subscription.id, payment("ref-1"))
-    after_first = core.subscriptions.get(subscription.id)
+    first = core.subscriptions.record_payment(subscription.id, payment("ref-1"), actor=SYSTEM)
+    after_first = core.subscriptions.get(subscription.id, actor=SYSTEM)
     clock.advance(days=2)
 
     replays = [
-        core.subscriptions.record_payment(subscription.id, payment("ref-1")),
+        core.subscriptions.record_payment(subscription.id, payment("ref-1"), actor=SYSTEM),
         core.subscriptions.record_payment(
-            subscription.id, payment(" ref-1", Decimal("9.99"), "eur")
+            subscription.id, payment(" ref-1", Decimal("9.99"), "eur"), actor=SYSTEM
         ),
         core.subscriptions.record_payment(
-            subscription.id, payment("ref-1", paid_at=clock.now - timedelta(days=1))
+            subscription.id, payment("ref-1", paid_at=clock.now - timedelta(days=1)), actor=SYSTEM
         ),
     ]
 
     assert replays == [PaymentResult(payment=first.payment, created=False)] * 3
-    assert core.subscriptions.get(subscription.id) == after_first
-    assert core.subscriptions.get(subscription.id).paid_until == first.payment.period_end
+    assert core.subscriptions.get(subscription.id, actor=SYSTEM) == after_first
+    assert (
+        core.subscriptions.get(subscription.id, actor=SYSTEM).paid_until == first.payment.period_end
+    )
 
 
 def test_a_reference_with_other_details_is_a_conflict(core: StreamCore) -> None:
@@ -163,8 +176,8 @@ def test_a_reference_with_other_details_is_a_conflict(core: StreamCore) -> None:
     ann_s = subscribe(core, make_user(core, "Ann"), plan)
     bob_s = subscribe(core, make_user(core, "Bob"), plan)
     cy_s = subscribe(core, make_user(core, "Cy"), dear)
-    first = core.subscriptions.record_payment(ann_s.id, payment("ref-1"))
-    before = [core.subscriptions.get(s.id) for s in (ann_s, bob_s, cy_s)]
+    first = core.subscriptions.record_payment(ann_s.id, payment("ref-1"), actor=SYSTEM)
+    before = [core.subscriptions.get(s.id, actor=SYSTEM) for s in (ann_s, bob_s, cy_s)]
 
     conflicts = [
         (ann_s.id, payment("ref-1", "20.00")),  # another amount
@@ -175,11 +188,11 @@ def test_a_reference_with_other_details_is_a_conflict(core: StreamCore) -> None:
     ]
     for subscription_id, data in conflicts:
         with pytest.raises(PaymentConflictError) as caught:
-            core.subscriptions.record_payment(subscription_id, data)
+            core.subscriptions.record_payment(subscription_id, data, actor=SYSTEM)
         assert isinstance(caught.value, ConflictError)
 
-    assert [core.subscriptions.get(s.id) for s in (ann_s, bob_s, cy_s)] == before
-    replay = core.subscriptions.record_payment(ann_s.id, payment("ref-1"))
+    assert [core.subscriptions.get(s.id, actor=SYSTEM) for s in (ann_s, bob_s, cy_s)] == before
+    replay = core.subscriptions.record_payment(ann_s.id, payment("ref-1"), actor=SYSTEM)
     assert replay == PaymentResult(payment=first.payment, created=False)
 
 
@@ -188,7 +201,9 @@ def test_the_storage_enforces_unique_references_past_the_service(
 ) -> None:
     plan = make_plan(core, "Basic")
     subscription = subscribe(core, make_user(core, "Ann"), plan)
-    recorded = core.subscriptions.record_payment(subscription.id, payment("ref-1")).payment
+    recorded = core.subscriptions.record_payment(
+        subscription.id, payment("ref-1"), actor=SYSTEM
+    ).payment
     fresh = recorded.model_copy(update={"id": 0, "paid_at": clock.now + timedelta(days=1)})
 
     # A writer that skipped the service's look-up: the storage must refuse the reference.
@@ -247,7 +262,7 @@ def test_a_payment_extends_by_one_calendar_period(
     recorded = pay(core, subscription, plan, "ref-1").payment
 
     assert (recorded.period_start, recorded.period_end) == (paid_at, period_end)
-    assert core.subscriptions.get(subscription.id).paid_until == period_end
+    assert core.subscriptions.get(subscription.id, actor=SYSTEM).paid_until == period_end
 
 
 def test_paying_early_stacks_periods(core: StreamCore, clock: FakeClock) -> None:
@@ -266,7 +281,7 @@ def test_paying_early_stacks_periods(core: StreamCore, clock: FakeClock) -> None
         (datetime(2026, 3, 28, 9, 30, tzinfo=UTC), datetime(2026, 4, 28, 9, 30, tzinfo=UTC)),
     ]
     assert second.paid_at == third.paid_at == clock.now
-    assert core.subscriptions.get(subscription.id).paid_until == third.period_end
+    assert core.subscriptions.get(subscription.id, actor=SYSTEM).paid_until == third.period_end
 
 
 @pytest.mark.parametrize("state", ["past_due", "expired"])
@@ -281,7 +296,7 @@ def test_paying_late_starts_from_the_payment(
     recorded = pay(core, late, plan, "late").payment
 
     assert (recorded.period_start, recorded.period_end) == (clock.now, clock.now.replace(month=2))
-    found = core.subscriptions.get(late.id)
+    found = core.subscriptions.get(late.id, actor=SYSTEM)
     assert (found.status, found.paid_until) == ("active", recorded.period_end)
 
 
@@ -320,7 +335,7 @@ def test_paid_at_in_any_time_zone_is_the_same_utc_instant(
     # reported in another zone pays for the same period.
     end = datetime(2026, 2, 28, 20, 0, tzinfo=UTC)
     assert (recorded.paid_at, recorded.period_start, recorded.period_end) == (instant, instant, end)
-    assert core.subscriptions.get(subscription.id).paid_until == end
+    assert core.subscriptions.get(subscription.id, actor=SYSTEM).paid_until == end
     assert stored == recorded
     for moment in (recorded.paid_at, recorded.period_start, recorded.period_end):
         assert moment.utcoffset() == timedelta(0), moment
@@ -331,13 +346,13 @@ def test_no_payment_on_a_canceled_subscription(core: StreamCore, clock: FakeCloc
     for state in ("canceled", "pending"):
         subscription = in_state(core, plan, make_user(core, state), state, clock.now)
         if state == "pending":
-            subscription = core.subscriptions.cancel(subscription.id)
+            subscription = core.subscriptions.cancel(subscription.id, actor=SYSTEM)
 
         with pytest.raises(SubscriptionStateError) as caught:
             pay(core, subscription, plan, f"after-{state}")
 
         assert isinstance(caught.value, ConflictError)
-        assert core.subscriptions.get(subscription.id) == subscription
+        assert core.subscriptions.get(subscription.id, actor=SYSTEM) == subscription
         with core.storage.unit_of_work(readonly=True) as uow:
             assert uow.payments.get_by_reference(f"after-{state}") is None
 
@@ -345,7 +360,9 @@ def test_no_payment_on_a_canceled_subscription(core: StreamCore, clock: FakeCloc
 def test_a_payment_for_an_unknown_subscription_is_not_found(core: StreamCore) -> None:
     for subscription_id in (1, 999, 0, 2**40):
         with pytest.raises(NotFoundError):
-            core.subscriptions.record_payment(subscription_id, payment(f"r{subscription_id}"))
+            core.subscriptions.record_payment(
+                subscription_id, payment(f"r{subscription_id}"), actor=SYSTEM
+            )
 
 
 def test_only_administrators_record_payments(core: StreamCore) -> None:
@@ -360,7 +377,7 @@ def test_only_administrators_record_payments(core: StreamCore) -> None:
     for who, (actor, error) in refused.items():
         with pytest.raises(error):
             core.subscriptions.record_payment(subscription.id, payment("ref-1"), actor=actor)
-        assert core.subscriptions.get(subscription.id) == subscription, who
+        assert core.subscriptions.get(subscription.id, actor=SYSTEM) == subscription, who
 
     root = make_user(core, "Root", Role.ADMIN)
     result = core.subscriptions.record_payment(

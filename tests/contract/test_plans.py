@@ -30,7 +30,7 @@ from streamcore import (
     StreamcoreError,
 )
 from streamcore.auth.models import User, UserCreate
-from streamcore.auth.permissions import ANONYMOUS, Principal, Role
+from streamcore.auth.permissions import ANONYMOUS, SYSTEM, Principal, Role
 from streamcore.subscriptions.errors import DuplicatePlanError, PlanInUseError, PlanNotFoundError
 from streamcore.subscriptions.models import (
     PaymentCreate,
@@ -59,18 +59,18 @@ def plan_data(name: str = "Basic", **fields: Any) -> PlanCreate:
 
 
 def make_plan(core: StreamCore, name: str = "Basic", **fields: Any) -> Plan:
-    return core.plans.create(plan_data(name, **fields))
+    return core.plans.create(plan_data(name, **fields), actor=SYSTEM)
 
 
 def make_user(core: StreamCore, name: str, role: Role = Role.SUBSCRIBER, **fields: Any) -> User:
     email = f"{name.lower()}@example.org"
     return core.auth.create_user(
-        UserCreate(email=email, password=PASSWORD, name=name, role=role, **fields)
+        UserCreate(email=email, password=PASSWORD, name=name, role=role, **fields), actor=SYSTEM
     )
 
 
 def make_movie(core: StreamCore, title: str, year: int = 2000, **fields: Any) -> Movie:
-    return core.movies.create(MovieCreate(title=title, year=year, **fields))
+    return core.movies.create(MovieCreate(title=title, year=year, **fields), actor=SYSTEM)
 
 
 def subscribe(core: StreamCore, user: User, plan: Plan) -> Subscription:
@@ -89,7 +89,7 @@ def pay(
     data = PaymentCreate(
         amount=str(plan.price), currency=plan.currency, reference=reference, paid_at=paid_at
     )
-    return core.subscriptions.record_payment(subscription.id, data)
+    return core.subscriptions.record_payment(subscription.id, data, actor=SYSTEM)
 
 
 STATES = ("pending", "active", "past_due", "expired", "canceled")
@@ -110,8 +110,8 @@ def in_state(
         paid_at = add_months(now - timedelta(days=back[state]), months)
         pay(core, subscription, plan, reference or f"ref-{subscription.id}", paid_at)
     if state == "canceled":
-        core.subscriptions.cancel(subscription.id)
-    found = core.subscriptions.get(subscription.id)
+        core.subscriptions.cancel(subscription.id, actor=SYSTEM)
+    found = core.subscriptions.get(subscription.id, actor=SYSTEM)
     assert found.status == state
     return found
 
@@ -149,6 +149,7 @@ def principals(core: StreamCore) -> dict[str, Principal]:
 
 
 def plan_names(core: StreamCore, query: PlanQuery = ALL_PLANS, **kw: Any) -> list[str]:
+    kw.setdefault("actor", SYSTEM)
     return [p.name for p in core.plans.list(query, **kw).items]
 
 
@@ -166,7 +167,8 @@ def test_create_stores_every_field_and_get_reads_it_back(
             currency=" usd ",
             period="year",
             includes_new_movies=True,
-        )
+        ),
+        actor=SYSTEM,
     )
 
     assert plan.id >= 1
@@ -180,10 +182,12 @@ def test_create_stores_every_field_and_get_reads_it_back(
     assert isinstance(plan.price, Decimal)
     assert (plan.price, str(plan.price)) == (Decimal("19.90"), "19.90")
     assert plan.created_at == plan.updated_at == clock.now
-    assert core.plans.get(plan.id) == plan
+    assert core.plans.get(plan.id, actor=SYSTEM) == plan
     assert core.plans.get(plan.id, actor=ANONYMOUS) == plan
 
-    plain = core.plans.create(PlanCreate(name="Basic", price="5", currency="EUR", period="month"))
+    plain = core.plans.create(
+        PlanCreate(name="Basic", price="5", currency="EUR", period="month"), actor=SYSTEM
+    )
     assert (plain.description, plain.includes_new_movies, plain.is_active) == ("", False, True)
     assert (str(plain.price), plain.period) == ("5.00", "month")
 
@@ -203,11 +207,11 @@ def test_prices_are_exact_decimals_after_a_round_trip(core: StreamCore) -> None:
     created = {raw: make_plan(core, f"Plan {i}", price=raw) for i, raw in enumerate(cases)}
 
     for raw, expected in cases.items():
-        stored = core.plans.get(created[raw].id)
+        stored = core.plans.get(created[raw].id, actor=SYSTEM)
         assert isinstance(stored.price, Decimal)
         assert (str(created[raw].price), str(stored.price)) == (expected, expected), raw
         assert stored.price == Decimal(expected)
-    listed = {p.id: str(p.price) for p in core.plans.list(ALL_PLANS).items}
+    listed = {p.id: str(p.price) for p in core.plans.list(ALL_PLANS, actor=SYSTEM).items}
     assert sorted(listed.values()) == sorted(cases.values())
 
 
@@ -215,34 +219,34 @@ def test_a_float_price_is_refused_naming_the_field(core: StreamCore) -> None:
     plan = make_plan(core, "Basic")
     for price in (9.99, 10.0, True):
         with pytest.raises(InvalidInputError) as caught:
-            core.plans.create(plan_data("Other", price=price))
+            core.plans.create(plan_data("Other", price=price), actor=SYSTEM)
         assert caught.value.fields == ("price",)
         with pytest.raises(InvalidInputError) as caught:
-            core.plans.update(plan.id, PlanPatch(price=price))
+            core.plans.update(plan.id, PlanPatch(price=price), actor=SYSTEM)
         assert caught.value.fields == ("price",)
 
-    assert core.plans.list(ALL_PLANS).items == (plan,)
+    assert core.plans.list(ALL_PLANS, actor=SYSTEM).items == (plan,)
 
 
 def test_an_unknown_plan_is_not_found_everywhere(core: StreamCore) -> None:
     movie = make_movie(core, "Alien")
     deleted = make_plan(core, "Gone")
-    core.plans.delete(deleted.id)
+    core.plans.delete(deleted.id, actor=SYSTEM)
     calls: list[Callable[[int], object]] = [
-        core.plans.get,
-        lambda i: core.plans.update(i, PlanPatch(name="X")),
-        lambda i: core.plans.replace(i, plan_data("X")),
-        core.plans.delete,
-        lambda i: core.plans.add_movie(i, movie.id),
-        lambda i: core.plans.remove_movie(i, movie.id),
-        core.plans.movies,
+        lambda i: core.plans.get(i, actor=SYSTEM),
+        lambda i: core.plans.update(i, PlanPatch(name="X"), actor=SYSTEM),
+        lambda i: core.plans.replace(i, plan_data("X"), actor=SYSTEM),
+        lambda i: core.plans.delete(i, actor=SYSTEM),
+        lambda i: core.plans.add_movie(i, movie.id, actor=SYSTEM),
+        lambda i: core.plans.remove_movie(i, movie.id, actor=SYSTEM),
+        lambda i: core.plans.movies(i, actor=SYSTEM),
     ]
 
     for plan_id in (deleted.id, 999, 0, -1, 2**31, 2**63):
         for call in calls:
             with pytest.raises(PlanNotFoundError):
                 call(plan_id)
-    assert core.plans.list(ALL_PLANS).total == 0
+    assert core.plans.list(ALL_PLANS, actor=SYSTEM).total == 0
 
 
 # --- unique names ---------------------------------------------------------------------------
@@ -257,14 +261,14 @@ def test_names_are_unique_case_insensitively(core: StreamCore) -> None:
     assert isinstance(caught.value, ConflictError)
 
     with pytest.raises(DuplicatePlanError):
-        core.plans.update(premium.id, PlanPatch(name="BASIC"))
+        core.plans.update(premium.id, PlanPatch(name="BASIC"), actor=SYSTEM)
     with pytest.raises(DuplicatePlanError):
-        core.plans.replace(premium.id, plan_data("basic"))
+        core.plans.replace(premium.id, plan_data("basic"), actor=SYSTEM)
 
     assert plan_names(core) == ["Basic", "Premium"]
-    assert core.plans.get(premium.id) == premium
+    assert core.plans.get(premium.id, actor=SYSTEM) == premium
     # A plan may change the case of its own name.
-    assert core.plans.update(basic.id, PlanPatch(name="BASIC")).name == "BASIC"
+    assert core.plans.update(basic.id, PlanPatch(name="BASIC"), actor=SYSTEM).name == "BASIC"
 
 
 def test_the_storage_enforces_unique_names_past_the_service(
@@ -287,14 +291,14 @@ def test_the_storage_enforces_unique_names_past_the_service(
 
 def test_a_deleted_plans_name_may_be_used_again(core: StreamCore) -> None:
     old = make_plan(core, "Basic")
-    core.plans.delete(old.id)
+    core.plans.delete(old.id, actor=SYSTEM)
 
     new = make_plan(core, "BASIC")
 
     assert new.id != old.id
     assert plan_names(core) == ["BASIC"]
     with pytest.raises(PlanNotFoundError):
-        core.plans.get(old.id)
+        core.plans.get(old.id, actor=SYSTEM)
 
 
 # --- list -----------------------------------------------------------------------------------
@@ -312,7 +316,7 @@ def test_list_shows_active_plans_and_inactive_ones_only_to_administrators(
 
     seen = {
         (name, include): plan_names(core, PlanQuery(include_inactive=include), actor=actor)
-        for name, actor in [*who.items(), ("trusted", None)]
+        for name, actor in [*who.items(), ("trusted", SYSTEM)]
         for include in (False, True)
     }
 
@@ -336,7 +340,7 @@ def test_list_shows_active_plans_and_inactive_ones_only_to_administrators(
         2,
         1,
     )
-    page = core.plans.list(PlanQuery(include_inactive=True, limit=2, offset=3))
+    page = core.plans.list(PlanQuery(include_inactive=True, limit=2, offset=3), actor=SYSTEM)
     assert ([p.name for p in page.items], page.total) == (["D", "E"], 5)
 
 
@@ -362,7 +366,9 @@ def test_replace_sets_every_field(core: StreamCore, clock: FakeClock) -> None:
     clock.advance(hours=1)
 
     replaced = core.plans.replace(
-        plan.id, PlanCreate(name="Yearly", price="99.00", currency="gbp", period="year")
+        plan.id,
+        PlanCreate(name="Yearly", price="99.00", currency="gbp", period="year"),
+        actor=SYSTEM,
     )
 
     assert replaced.model_dump() == {
@@ -377,20 +383,22 @@ def test_replace_sets_every_field(core: StreamCore, clock: FakeClock) -> None:
         "created_at": plan.created_at,
         "updated_at": clock.now,
     }
-    assert core.plans.get(plan.id) == replaced
+    assert core.plans.get(plan.id, actor=SYSTEM) == replaced
 
 
 def test_update_changes_only_the_fields_given(core: StreamCore, clock: FakeClock) -> None:
     plan = make_plan(core, "Basic", description="Some.")
     clock.advance(minutes=5)
 
-    updated = core.plans.update(plan.id, PlanPatch(price="12.50", includes_new_movies=True))
+    updated = core.plans.update(
+        plan.id, PlanPatch(price="12.50", includes_new_movies=True), actor=SYSTEM
+    )
 
     assert updated == plan.model_copy(
         update={"price": Decimal("12.50"), "includes_new_movies": True, "updated_at": clock.now}
     )
-    assert core.plans.get(plan.id) == updated
-    assert str(core.plans.get(plan.id).price) == "12.50"
+    assert core.plans.get(plan.id, actor=SYSTEM) == updated
+    assert str(core.plans.get(plan.id, actor=SYSTEM).price) == "12.50"
 
 
 def test_an_update_that_changes_nothing_keeps_updated_at(
@@ -399,9 +407,9 @@ def test_an_update_that_changes_nothing_keeps_updated_at(
     plan = make_plan(core, "Basic")
     clock.advance(minutes=5)
 
-    assert core.plans.update(plan.id, PlanPatch(name="Basic", price="9.99")) == plan
-    assert core.plans.update(plan.id, PlanPatch()) == plan
-    assert core.plans.get(plan.id).updated_at == plan.created_at
+    assert core.plans.update(plan.id, PlanPatch(name="Basic", price="9.99"), actor=SYSTEM) == plan
+    assert core.plans.update(plan.id, PlanPatch(), actor=SYSTEM) == plan
+    assert core.plans.get(plan.id, actor=SYSTEM).updated_at == plan.created_at
 
 
 def test_a_deactivated_plan_takes_no_new_subscriptions(core: StreamCore) -> None:
@@ -410,7 +418,7 @@ def test_a_deactivated_plan_takes_no_new_subscriptions(core: StreamCore) -> None
     ann, bob = make_user(core, "Ann"), make_user(core, "Bob")
     kept = subscribe(core, bob, other)
 
-    core.plans.update(plan.id, PlanPatch(is_active=False))
+    core.plans.update(plan.id, PlanPatch(is_active=False), actor=SYSTEM)
 
     with pytest.raises(InvalidInputError) as caught:
         subscribe(core, ann, plan)
@@ -418,17 +426,17 @@ def test_a_deactivated_plan_takes_no_new_subscriptions(core: StreamCore) -> None
     with pytest.raises(InvalidInputError) as caught:
         core.subscriptions.change_plan(kept.id, PlanChange(plan_id=plan.id), actor=bob.principal)
     assert caught.value.fields == ("plan_id",)
-    assert core.subscriptions.list().total == 1
+    assert core.subscriptions.list(actor=SYSTEM).total == 1
 
     # Existing subscriptions on it go on, and watch its movies.
     movie = make_movie(core, "Alien")
-    core.plans.add_movie(other.id, movie.id)
+    core.plans.add_movie(other.id, movie.id, actor=SYSTEM)
     pay(core, kept, other, "ref-1")
-    core.plans.update(other.id, PlanPatch(is_active=False))
-    assert core.subscriptions.get(kept.id).status == "active"
+    core.plans.update(other.id, PlanPatch(is_active=False), actor=SYSTEM)
+    assert core.subscriptions.get(kept.id, actor=SYSTEM).status == "active"
     assert core.entitlements.may_watch(bob.id, movie.id) is True
 
-    core.plans.update(plan.id, PlanPatch(is_active=True))
+    core.plans.update(plan.id, PlanPatch(is_active=True), actor=SYSTEM)
     assert subscribe(core, ann, plan).plan_id == plan.id
 
 
@@ -443,7 +451,9 @@ def test_a_plan_cannot_be_deleted_while_a_live_subscription_uses_it(
         in_state(core, plan, make_user(core, state.replace("_", "")), state, clock.now)
     unused = make_plan(core, "Unused")
 
-    seen = {state: outcome(core.plans.delete, plan.id) for state, plan in plans.items()}
+    seen = {
+        state: outcome(core.plans.delete, plan.id, actor=SYSTEM) for state, plan in plans.items()
+    }
 
     assert seen == {
         "pending": "ConflictError",
@@ -453,14 +463,14 @@ def test_a_plan_cannot_be_deleted_while_a_live_subscription_uses_it(
         "canceled": "ok",
     }
     with pytest.raises(PlanInUseError):
-        core.plans.delete(plans["active"].id)
-    core.plans.delete(unused.id)
+        core.plans.delete(plans["active"].id, actor=SYSTEM)
+    core.plans.delete(unused.id, actor=SYSTEM)
     assert plan_names(core) == ["pending", "active", "past_due"]
     for state in ("expired", "canceled"):
         with pytest.raises(PlanNotFoundError):
-            core.plans.get(plans[state].id)
+            core.plans.get(plans[state].id, actor=SYSTEM)
     # The subscriptions keep their history.
-    assert sorted(s.plan_id for s in core.subscriptions.list().items) == sorted(
+    assert sorted(s.plan_id for s in core.subscriptions.list(actor=SYSTEM).items) == sorted(
         p.id for p in plans.values()
     )
 
@@ -469,7 +479,7 @@ def test_a_plan_cannot_be_deleted_while_a_live_subscription_uses_it(
 
 
 def _movie_ids(core: StreamCore, plan: Plan) -> list[int]:
-    return [m.id for m in core.plans.movies(plan.id).items]
+    return [m.id for m in core.plans.movies(plan.id, actor=SYSTEM).items]
 
 
 def test_adding_and_removing_movies_is_idempotent(core: StreamCore) -> None:
@@ -477,40 +487,43 @@ def test_adding_and_removing_movies_is_idempotent(core: StreamCore) -> None:
     other = make_plan(core, "Other")
     alien, brazil = make_movie(core, "Alien"), make_movie(core, "Brazil")
 
-    core.plans.add_movie(plan.id, alien.id)
-    core.plans.add_movie(plan.id, alien.id)
-    core.plans.add_movie(plan.id, brazil.id)
+    core.plans.add_movie(plan.id, alien.id, actor=SYSTEM)
+    core.plans.add_movie(plan.id, alien.id, actor=SYSTEM)
+    core.plans.add_movie(plan.id, brazil.id, actor=SYSTEM)
     assert _movie_ids(core, plan) == [alien.id, brazil.id]
-    assert core.plans.movies(plan.id).total == 2
+    assert core.plans.movies(plan.id, actor=SYSTEM).total == 2
     assert _movie_ids(core, other) == []
 
-    core.plans.remove_movie(plan.id, alien.id)
-    core.plans.remove_movie(plan.id, alien.id)
+    core.plans.remove_movie(plan.id, alien.id, actor=SYSTEM)
+    core.plans.remove_movie(plan.id, alien.id, actor=SYSTEM)
     assert _movie_ids(core, plan) == [brazil.id]
 
 
 def test_an_unknown_or_deleted_movie_cannot_join_a_plan(core: StreamCore) -> None:
     plan = make_plan(core, "Basic")
     gone = make_movie(core, "Gone")
-    core.movies.delete(gone.id)
+    core.movies.delete(gone.id, actor=SYSTEM)
 
     for movie_id in (gone.id, 999, 0, 2**40):
         with pytest.raises(InvalidInputError) as caught:
-            core.plans.add_movie(plan.id, movie_id)
+            core.plans.add_movie(plan.id, movie_id, actor=SYSTEM)
         assert caught.value.fields == ("movie_id",), movie_id
-    assert core.plans.movies(plan.id).total == 0
+    assert core.plans.movies(plan.id, actor=SYSTEM).total == 0
 
 
 def test_a_plans_movie_list_leaves_deleted_movies_out_until_restored(core: StreamCore) -> None:
     plan = make_plan(core, "Basic")
     alien, brazil = make_movie(core, "Alien"), make_movie(core, "Brazil")
-    core.plans.add_movie(plan.id, alien.id)
-    core.plans.add_movie(plan.id, brazil.id)
+    core.plans.add_movie(plan.id, alien.id, actor=SYSTEM)
+    core.plans.add_movie(plan.id, brazil.id, actor=SYSTEM)
 
-    core.movies.delete(alien.id)
-    assert (_movie_ids(core, plan), core.plans.movies(plan.id).total) == ([brazil.id], 1)
+    core.movies.delete(alien.id, actor=SYSTEM)
+    assert (_movie_ids(core, plan), core.plans.movies(plan.id, actor=SYSTEM).total) == (
+        [brazil.id],
+        1,
+    )
 
-    core.movies.restore(alien.id)
+    core.movies.restore(alien.id, actor=SYSTEM)
     assert _movie_ids(core, plan) == [alien.id, brazil.id]
 
 
@@ -520,11 +533,11 @@ def test_new_movies_join_every_active_plan_that_includes_new_movies(core: Stream
     plain = make_plan(core, "Plain")
     inactive = make_plan(core, "Inactive", includes_new_movies=True, is_active=False)
     deleted = make_plan(core, "Deleted", includes_new_movies=True)
-    core.plans.delete(deleted.id)
+    core.plans.delete(deleted.id, actor=SYSTEM)
 
     alien = make_movie(core, "Alien")
     imported = core.movies.import_movies(
-        [(2, {"title": "Brazil", "year": 1985}), (3, {"title": "Heat", "year": 1995})]
+        [(2, {"title": "Brazil", "year": 1985}), (3, {"title": "Heat", "year": 1995})], actor=SYSTEM
     )
 
     expected = [alien.id, *imported]
@@ -581,9 +594,9 @@ OPERATIONS: dict[str, dict[str, str]] = {
 
 def _state(core: StreamCore, plan: Plan) -> tuple[int, str, list[int]]:
     """How many plans there are, and the target plan with its movies."""
-    total = core.plans.list(ALL_PLANS).total
+    total = core.plans.list(ALL_PLANS, actor=SYSTEM).total
     try:
-        return total, repr(core.plans.get(plan.id)), _movie_ids(core, plan)
+        return total, repr(core.plans.get(plan.id, actor=SYSTEM)), _movie_ids(core, plan)
     except PlanNotFoundError:
         return total, "deleted", []
 
@@ -597,7 +610,7 @@ def test_who_may_do_what_to_plans(core: StreamCore) -> None:
     for operation in OPERATIONS:
         for name, actor in who.items():
             plan = make_plan(core, f"{operation} of {name}")
-            core.plans.add_movie(plan.id, movie.id)
+            core.plans.add_movie(plan.id, movie.id, actor=SYSTEM)
             calls: dict[str, Callable[[], object]] = {
                 "create": lambda a=actor, p=plan: core.plans.create(
                     plan_data(f"New {p.name}"), actor=a

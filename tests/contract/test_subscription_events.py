@@ -18,6 +18,7 @@ import pytest
 from blinker import NamedSignal
 
 from streamcore import ConflictError, InvalidInputError, StreamCore
+from streamcore.auth.permissions import SYSTEM
 from streamcore.events import (
     Event,
     PaymentRecorded,
@@ -81,19 +82,19 @@ def test_plan_events(core: StreamCore, clock: FakeClock) -> None:
         plan = make_plan(core, "Basic")
     clock.advance(minutes=1)
     with listening(core) as updated:
-        core.plans.update(plan.id, PlanPatch(price="5.00", description="Cheap."))
+        core.plans.update(plan.id, PlanPatch(price="5.00", description="Cheap."), actor=SYSTEM)
     clock.advance(minutes=1)
     with listening(core) as replaced:
-        core.plans.replace(plan.id, plan_data("Basic", price="5.00", period="year"))
+        core.plans.replace(plan.id, plan_data("Basic", price="5.00", period="year"), actor=SYSTEM)
     clock.advance(minutes=1)
     with listening(core) as added:
-        core.plans.add_movie(plan.id, movie.id)
+        core.plans.add_movie(plan.id, movie.id, actor=SYSTEM)
     clock.advance(minutes=1)
     with listening(core) as removed:
-        core.plans.remove_movie(plan.id, movie.id)
+        core.plans.remove_movie(plan.id, movie.id, actor=SYSTEM)
     clock.advance(minutes=1)
     with listening(core) as deleted:
-        core.plans.delete(plan.id)
+        core.plans.delete(plan.id, actor=SYSTEM)
 
     t0 = plan.created_at
     at = [t0 + timedelta(minutes=n) for n in range(6)]
@@ -134,21 +135,21 @@ def test_no_plan_event_for_a_refused_change_or_one_that_changes_nothing(
     movie = make_movie(core, "Alien")
     plan = make_plan(core, "Basic")
     make_plan(core, "Premium")
-    core.plans.add_movie(plan.id, movie.id)
+    core.plans.add_movie(plan.id, movie.id, actor=SYSTEM)
     subscribe(core, make_user(core, "Ann"), plan)
 
     with listening(core) as heard:
         with pytest.raises(ConflictError):
             make_plan(core, "basic")
         with pytest.raises(ConflictError):
-            core.plans.update(plan.id, PlanPatch(name="PREMIUM"))
+            core.plans.update(plan.id, PlanPatch(name="PREMIUM"), actor=SYSTEM)
         with pytest.raises(ConflictError):
-            core.plans.delete(plan.id)  # a pending subscription uses it
+            core.plans.delete(plan.id, actor=SYSTEM)  # a pending subscription uses it
         with pytest.raises(InvalidInputError):
-            core.plans.add_movie(plan.id, 999)
-        core.plans.update(plan.id, PlanPatch(name="Basic"))
-        core.plans.add_movie(plan.id, movie.id)  # already there
-        core.plans.remove_movie(plan.id, 999)  # never there
+            core.plans.add_movie(plan.id, 999, actor=SYSTEM)
+        core.plans.update(plan.id, PlanPatch(name="Basic"), actor=SYSTEM)
+        core.plans.add_movie(plan.id, movie.id, actor=SYSTEM)  # already there
+        core.plans.remove_movie(plan.id, 999, actor=SYSTEM)  # never there
 
     assert heard == []
 
@@ -181,7 +182,9 @@ def test_subscription_events(core: StreamCore, clock: FakeClock) -> None:
         subscription = subscribe(core, ann, basic)
     clock.advance(minutes=1)
     with listening(core) as changed:
-        core.subscriptions.change_plan(subscription.id, PlanChange(plan_id=premium.id))
+        core.subscriptions.change_plan(
+            subscription.id, PlanChange(plan_id=premium.id), actor=SYSTEM
+        )
     clock.advance(minutes=1)
     with listening(core) as canceled:
         core.subscriptions.cancel(subscription.id, actor=ann.principal)
@@ -224,7 +227,7 @@ def test_no_subscription_event_for_a_refused_change_or_one_that_changes_nothing(
     ann, bob = make_user(core, "Ann"), make_user(core, "Bob")
     live = subscribe(core, ann, basic)
     canceled = subscribe(core, bob, basic)
-    core.subscriptions.cancel(canceled.id)
+    core.subscriptions.cancel(canceled.id, actor=SYSTEM)
 
     with listening(core) as heard:
         with pytest.raises(ConflictError):
@@ -232,11 +235,13 @@ def test_no_subscription_event_for_a_refused_change_or_one_that_changes_nothing(
         with pytest.raises(InvalidInputError):
             subscribe(core, make_user(core, "Cy"), inactive)
         with pytest.raises(InvalidInputError):
-            core.subscriptions.change_plan(live.id, PlanChange(plan_id=inactive.id))
+            core.subscriptions.change_plan(live.id, PlanChange(plan_id=inactive.id), actor=SYSTEM)
         with pytest.raises(ConflictError):
-            core.subscriptions.change_plan(canceled.id, PlanChange(plan_id=basic.id))
-        core.subscriptions.change_plan(live.id, PlanChange(plan_id=basic.id))  # the same plan
-        core.subscriptions.cancel(canceled.id)  # canceled already
+            core.subscriptions.change_plan(canceled.id, PlanChange(plan_id=basic.id), actor=SYSTEM)
+        core.subscriptions.change_plan(
+            live.id, PlanChange(plan_id=basic.id), actor=SYSTEM
+        )  # the same plan
+        core.subscriptions.cancel(canceled.id, actor=SYSTEM)  # canceled already
 
     assert heard == []
 
@@ -248,7 +253,7 @@ def test_deleting_a_user_sends_subscription_canceled(core: StreamCore, clock: Fa
     clock.advance(minutes=1)
 
     with listening(core) as heard:
-        core.auth.delete_user(ann.id)
+        core.auth.delete_user(ann.id, actor=SYSTEM)
 
     assert heard == [
         (
@@ -270,14 +275,14 @@ def test_deleting_a_user_cancels_only_its_live_subscription(
     clock.advance(minutes=1)
 
     with listening(core) as heard:
-        core.auth.delete_user(ann.id)
-        core.auth.delete_user(bob.id)
+        core.auth.delete_user(ann.id, actor=SYSTEM)
+        core.auth.delete_user(bob.id, actor=SYSTEM)
 
     # SPEC §3.1: deletion cancels the *live* subscription; an expired or canceled one is over
     # already and keeps its status, with no event.
     assert heard == []
-    assert core.subscriptions.get(expired.id) == expired
-    assert core.subscriptions.get(canceled.id) == canceled
+    assert core.subscriptions.get(expired.id, actor=SYSTEM) == expired
+    assert core.subscriptions.get(canceled.id, actor=SYSTEM) == canceled
 
 
 def test_payment_events(core: StreamCore, clock: FakeClock) -> None:
@@ -325,12 +330,12 @@ def test_no_payment_event_for_a_replay_a_conflict_or_a_refusal(
     ann_s = subscribe(core, make_user(core, "Ann"), plan)
     bob_s = subscribe(core, make_user(core, "Bob"), plan)
     pay(core, ann_s, plan, "ref-1")
-    core.subscriptions.cancel(bob_s.id)
+    core.subscriptions.cancel(bob_s.id, actor=SYSTEM)
     clock.advance(days=1)
 
     def record(subscription_id: int, amount: str, reference: str) -> object:
         data = PaymentCreate(amount=amount, currency="EUR", reference=reference)
-        return core.subscriptions.record_payment(subscription_id, data)
+        return core.subscriptions.record_payment(subscription_id, data, actor=SYSTEM)
 
     with listening(core) as heard:
         assert pay(core, ann_s, plan, "ref-1").created is False  # a replay
@@ -352,16 +357,19 @@ def test_events_go_out_after_the_commit(core: StreamCore) -> None:
     seen: list[object] = []
 
     def on_created(sender: object, *, event: SubscriptionCreated) -> None:
-        seen.append(core.subscriptions.get(event.subscription_id).status)
+        seen.append(core.subscriptions.get(event.subscription_id, actor=SYSTEM).status)
 
     def on_paid(sender: object, *, event: PaymentRecorded) -> None:
-        seen.append(core.subscriptions.get(event.subscription_id).paid_until == event.period_end)
+        seen.append(
+            core.subscriptions.get(event.subscription_id, actor=SYSTEM).paid_until
+            == event.period_end
+        )
 
     def on_canceled(sender: object, *, event: SubscriptionCanceled) -> None:
-        seen.append(core.subscriptions.get(event.subscription_id).status)
+        seen.append(core.subscriptions.get(event.subscription_id, actor=SYSTEM).status)
 
     def on_plan(sender: object, *, event: PlanUpdated) -> None:
-        seen.append(core.plans.get(event.plan_id).price)
+        seen.append(core.plans.get(event.plan_id, actor=SYSTEM).price)
 
     with ExitStack() as stack:
         stack.enter_context(subscription_created.connected_to(on_created, sender=core))
@@ -370,8 +378,8 @@ def test_events_go_out_after_the_commit(core: StreamCore) -> None:
         stack.enter_context(plan_updated.connected_to(on_plan, sender=core))
         subscription = subscribe(core, ann, plan)
         pay(core, subscription, plan, "ref-1")
-        core.subscriptions.cancel(subscription.id)
-        core.plans.update(plan.id, PlanPatch(price="1.50"))
+        core.subscriptions.cancel(subscription.id, actor=SYSTEM)
+        core.plans.update(plan.id, PlanPatch(price="1.50"), actor=SYSTEM)
 
     assert seen == ["pending", True, "canceled", Decimal("1.50")]
 
@@ -392,7 +400,10 @@ def test_a_failing_receiver_neither_fails_nor_undoes_the_payment(
         result = pay(core, subscription, plan, "ref-1")
 
     assert result.created is True
-    assert core.subscriptions.get(subscription.id).paid_until == result.payment.period_end
+    assert (
+        core.subscriptions.get(subscription.id, actor=SYSTEM).paid_until
+        == result.payment.period_end
+    )
     assert "listener bug" in caplog.text
 
 
@@ -403,7 +414,7 @@ def test_events_are_frozen(core: StreamCore) -> None:
     with listening(core) as heard:
         subscription = subscribe(core, ann, plan)
         pay(core, subscription, plan, "ref-1")
-        core.subscriptions.cancel(subscription.id)
+        core.subscriptions.cancel(subscription.id, actor=SYSTEM)
 
     assert [name for name, _ in heard] == [
         "subscription_created",

@@ -25,7 +25,7 @@ from streamcore import (
 )
 from streamcore.auth.models import UserPatch
 from streamcore.auth.passwords import CHEAPEST, Argon2Hasher
-from streamcore.auth.permissions import ANONYMOUS, Role
+from streamcore.auth.permissions import ANONYMOUS, SYSTEM, Role
 from streamcore.subscriptions.errors import (
     LiveSubscriptionExistsError,
     SubscriptionNotFoundError,
@@ -57,7 +57,7 @@ MICRO = timedelta(microseconds=1)
 
 def statuses(core: StreamCore, user_id: int) -> list[str]:
     """The user's subscriptions' statuses, oldest first."""
-    page = core.subscriptions.list(SubscriptionQuery(user_id=user_id, limit=100))
+    page = core.subscriptions.list(SubscriptionQuery(user_id=user_id, limit=100), actor=SYSTEM)
     return [s.status for s in reversed(page.items)]
 
 
@@ -81,7 +81,7 @@ def test_a_subscriber_subscribes_itself(core: StreamCore, clock: FakeClock) -> N
         "updated_at": clock.now,
     }
     assert core.subscriptions.get(created.id, actor=ann.principal) == created
-    assert core.subscriptions.get(created.id) == created
+    assert core.subscriptions.get(created.id, actor=SYSTEM) == created
     # Naming oneself explicitly is the same; an editor subscribes itself too.
     bob = make_user(core, "Bob")
     mine = SubscriptionCreate(plan_id=plan.id, user_id=bob.id)
@@ -102,9 +102,9 @@ def test_an_administrator_subscribes_any_user(core: StreamCore) -> None:
 
     # The trusted caller (no actor) has no user of its own: it must say whom.
     with pytest.raises(InvalidInputError) as caught:
-        core.subscriptions.create(SubscriptionCreate(plan_id=plan.id))
+        core.subscriptions.create(SubscriptionCreate(plan_id=plan.id), actor=SYSTEM)
     assert caught.value.fields == ("user_id",)
-    assert core.subscriptions.list().total == 1
+    assert core.subscriptions.list(actor=SYSTEM).total == 1
 
 
 def test_one_live_subscription_per_user(core: StreamCore, clock: FakeClock) -> None:
@@ -161,7 +161,7 @@ def test_the_storage_enforces_one_live_subscription_past_the_service(
 
     # A canceled subscription does not count: the storage takes a new one.
     canceled = subscribe(core, cy, plan)
-    core.subscriptions.cancel(canceled.id)
+    core.subscriptions.cancel(canceled.id, actor=SYSTEM)
     with core.storage.unit_of_work() as uow:
         uow.subscriptions.add(cy.id, plan.id, clock.now)
         uow.commit()
@@ -175,11 +175,11 @@ def test_subscribing_needs_an_active_plan_and_an_active_user(core: StreamCore) -
     plan = make_plan(core, "Basic")
     inactive = make_plan(core, "Inactive", is_active=False)
     deleted = make_plan(core, "Deleted")
-    core.plans.delete(deleted.id)
+    core.plans.delete(deleted.id, actor=SYSTEM)
     ann = make_user(core, "Ann")
     idle = make_user(core, "Idle", is_active=False)
     gone = make_user(core, "Gone")
-    core.auth.delete_user(gone.id)
+    core.auth.delete_user(gone.id, actor=SYSTEM)
 
     cases = {
         "unknown plan": (SubscriptionCreate(plan_id=999, user_id=ann.id), ("plan_id",)),
@@ -192,14 +192,14 @@ def test_subscribing_needs_an_active_plan_and_an_active_user(core: StreamCore) -
     seen = {}
     for case, (data, _) in cases.items():
         try:
-            core.subscriptions.create(data)
+            core.subscriptions.create(data, actor=SYSTEM)
         except InvalidInputError as exc:
             seen[case] = exc.fields
         else:
             seen[case] = ()
 
     assert seen == {case: fields for case, (_, fields) in cases.items()}
-    assert core.subscriptions.list().total == 0
+    assert core.subscriptions.list(actor=SYSTEM).total == 0
 
 
 # --- change plan and cancel -----------------------------------------------------------------
@@ -211,7 +211,7 @@ def test_changing_plan_takes_effect_at_once_without_proration(
     basic = make_plan(core, "Basic", price="5.00")
     premium = make_plan(core, "Premium", price="15.00", period="year")
     only_premium = make_movie(core, "Premium Only")
-    core.plans.add_movie(premium.id, only_premium.id)
+    core.plans.add_movie(premium.id, only_premium.id, actor=SYSTEM)
     ann = make_user(core, "Ann")
     subscription = subscribe(core, ann, basic)
     paid_until = pay(core, subscription, basic, "ref-1").payment.period_end
@@ -225,15 +225,17 @@ def test_changing_plan_takes_effect_at_once_without_proration(
     assert changed.plan_id == premium.id
     assert (changed.paid_until, changed.status) == (paid_until, "active")
     assert changed.updated_at == clock.now
-    assert core.subscriptions.get(subscription.id) == changed
+    assert core.subscriptions.get(subscription.id, actor=SYSTEM) == changed
     assert core.entitlements.may_watch(ann.id, only_premium.id) is True
-    assert [m.id for m in core.entitlements.watchable(ann.id).items] == [only_premium.id]
+    assert [m.id for m in core.entitlements.watchable(ann.id, actor=SYSTEM).items] == [
+        only_premium.id
+    ]
 
     # The same plan again changes nothing.
     clock.advance(days=1)
-    assert core.subscriptions.change_plan(subscription.id, PlanChange(plan_id=premium.id)) == (
-        changed
-    )
+    assert core.subscriptions.change_plan(
+        subscription.id, PlanChange(plan_id=premium.id), actor=SYSTEM
+    ) == (changed)
 
 
 def test_a_plan_change_needs_an_active_plan_and_an_open_subscription(core: StreamCore) -> None:
@@ -245,14 +247,18 @@ def test_a_plan_change_needs_an_active_plan_and_an_open_subscription(core: Strea
 
     for plan_id in (inactive.id, 999):
         with pytest.raises(InvalidInputError) as caught:
-            core.subscriptions.change_plan(subscription.id, PlanChange(plan_id=plan_id))
+            core.subscriptions.change_plan(
+                subscription.id, PlanChange(plan_id=plan_id), actor=SYSTEM
+            )
         assert caught.value.fields == ("plan_id",)
 
-    canceled = core.subscriptions.cancel(subscription.id)
+    canceled = core.subscriptions.cancel(subscription.id, actor=SYSTEM)
     with pytest.raises(SubscriptionStateError) as refused:
-        core.subscriptions.change_plan(subscription.id, PlanChange(plan_id=premium.id))
+        core.subscriptions.change_plan(
+            subscription.id, PlanChange(plan_id=premium.id), actor=SYSTEM
+        )
     assert isinstance(refused.value, ConflictError)
-    assert core.subscriptions.get(subscription.id) == canceled
+    assert core.subscriptions.get(subscription.id, actor=SYSTEM) == canceled
     assert canceled.plan_id == basic.id
 
 
@@ -269,14 +275,14 @@ def test_cancel(core: StreamCore, clock: FakeClock) -> None:
         clock.now,
         clock.now,
     )
-    assert core.subscriptions.get(subscription.id) == canceled
+    assert core.subscriptions.get(subscription.id, actor=SYSTEM) == canceled
     # Canceling again changes nothing.
     clock.advance(hours=1)
-    assert core.subscriptions.cancel(subscription.id) == canceled
+    assert core.subscriptions.cancel(subscription.id, actor=SYSTEM) == canceled
     # A payment does not revive it.
     with pytest.raises(ConflictError):
         pay(core, canceled, plan, "late")
-    assert core.subscriptions.get(subscription.id) == canceled
+    assert core.subscriptions.get(subscription.id, actor=SYSTEM) == canceled
 
 
 # --- get and list ---------------------------------------------------------------------------
@@ -289,13 +295,14 @@ def test_administrators_see_every_subscription_subscribers_their_own(
     root = make_user(core, "Root", Role.ADMIN)
     ann, bob = make_user(core, "Ann"), make_user(core, "Bob")
     first = subscribe(core, ann, plan)
-    core.subscriptions.cancel(first.id)
+    core.subscriptions.cancel(first.id, actor=SYSTEM)
     clock.advance(minutes=1)
     second = subscribe(core, ann, plan)
     clock.advance(minutes=1)
     bobs = subscribe(core, bob, plan)
 
     def ids(query: SubscriptionQuery = EVERY, **kw: object) -> tuple[list[int], int]:
+        kw.setdefault("actor", SYSTEM)
         page = core.subscriptions.list(query, **kw)  # type: ignore[arg-type]
         return [s.id for s in page.items], page.total
 
@@ -325,7 +332,7 @@ def test_administrators_see_every_subscription_subscribers_their_own(
     for verb, call in calls.items():
         with pytest.raises(SubscriptionNotFoundError):
             call()
-        assert core.subscriptions.get(bobs.id) == bobs, verb
+        assert core.subscriptions.get(bobs.id, actor=SYSTEM) == bobs, verb
     assert core.subscriptions.get(bobs.id, actor=root.principal) == bobs
 
 
@@ -333,9 +340,9 @@ def test_an_unknown_subscription_is_not_found(core: StreamCore) -> None:
     plan = make_plan(core, "Basic")
     for subscription_id in (1, 999, 0, -1, 2**31, 2**63):
         for call in (
-            core.subscriptions.get,
-            core.subscriptions.cancel,
-            lambda i: core.subscriptions.change_plan(i, PlanChange(plan_id=plan.id)),
+            lambda i: core.subscriptions.get(i, actor=SYSTEM),
+            lambda i: core.subscriptions.cancel(i, actor=SYSTEM),
+            lambda i: core.subscriptions.change_plan(i, PlanChange(plan_id=plan.id), actor=SYSTEM),
         ):
             with pytest.raises(SubscriptionNotFoundError):
                 call(subscription_id)
@@ -376,7 +383,7 @@ def test_who_may_do_what_to_subscriptions(core: StreamCore) -> None:
             "cancel own": outcome(core.subscriptions.cancel, own_id, actor=actor),
         }
         if name != "admin":
-            assert core.subscriptions.get(theirs.id) == theirs, name
+            assert core.subscriptions.get(theirs.id, actor=SYSTEM) == theirs, name
 
     anonymous = dict.fromkeys(seen["anonymous"], "NotAuthenticatedError")
     subscriber = {
@@ -415,14 +422,14 @@ def test_status_and_watching_at_the_exact_boundaries(
 ) -> None:
     plan = make_plan(core, "Basic")
     movie = make_movie(core, "Alien")
-    core.plans.add_movie(plan.id, movie.id)
+    core.plans.add_movie(plan.id, movie.id, actor=SYSTEM)
     ann = make_user(core, "Ann")
     subscription = subscribe(core, ann, plan)
     start = clock.now
     paid_until = pay(core, subscription, plan, "ref-1").payment.period_end
     assert paid_until == start.replace(month=2)
     if canceled:
-        core.subscriptions.cancel(subscription.id)
+        core.subscriptions.cancel(subscription.id, actor=SYSTEM)
     grace = timedelta(days=3)  # Settings.grace_days, by default
 
     def seen_at(moment: object) -> tuple[str, bool, bool]:
@@ -467,17 +474,17 @@ def test_status_and_watching_at_the_exact_boundaries(
 def test_a_pending_subscription_watches_nothing(core: StreamCore, clock: FakeClock) -> None:
     plan = make_plan(core, "Basic")
     movie = make_movie(core, "Alien")
-    core.plans.add_movie(plan.id, movie.id)
+    core.plans.add_movie(plan.id, movie.id, actor=SYSTEM)
     ann = make_user(core, "Ann")
     subscription = subscribe(core, ann, plan)
 
     for days in (0, 40, 400):
         clock.now = subscription.created_at + timedelta(days=days)
-        assert core.subscriptions.get(subscription.id).status == "pending"
+        assert core.subscriptions.get(subscription.id, actor=SYSTEM).status == "pending"
         assert core.entitlements.may_watch(ann.id, movie.id) is False
-        assert core.entitlements.watchable(ann.id).total == 0
-    core.subscriptions.cancel(subscription.id)
-    assert core.subscriptions.get(subscription.id).status == "canceled"
+        assert core.entitlements.watchable(ann.id, actor=SYSTEM).total == 0
+    core.subscriptions.cancel(subscription.id, actor=SYSTEM)
+    assert core.subscriptions.get(subscription.id, actor=SYSTEM).status == "canceled"
     assert core.entitlements.may_watch(ann.id, movie.id) is False
 
 
@@ -501,7 +508,7 @@ def test_the_grace_period_comes_from_the_settings(
             paid_until + grace,
         ):
             clock.now = moment
-            seen[moment - paid_until] = core.subscriptions.get(subscription.id).status
+            seen[moment - paid_until] = core.subscriptions.get(subscription.id, actor=SYSTEM).status
 
     if grace_days == 0:
         assert seen == {-MICRO: "active", timedelta(0): "expired"}
@@ -540,9 +547,9 @@ def test_deactivating_the_user_or_the_plan_leaves_the_subscription_alone(
     plan = make_plan(core, "Basic")
     ann = make_user(core, "Ann")
     subscription = subscribe(core, ann, plan)
-    core.auth.update_user(ann.id, UserPatch(is_active=False))
-    core.plans.update(plan.id, PlanPatch(is_active=False))
+    core.auth.update_user(ann.id, UserPatch(is_active=False), actor=SYSTEM)
+    core.plans.update(plan.id, PlanPatch(is_active=False), actor=SYSTEM)
 
-    found = core.subscriptions.get(subscription.id)
+    found = core.subscriptions.get(subscription.id, actor=SYSTEM)
 
     assert (found.status, found.plan_id, found.user_id) == ("pending", plan.id, ann.id)

@@ -14,6 +14,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from streamcore import ConflictError, MovieCreate, StreamCore
+from streamcore.auth.permissions import SYSTEM
 from streamcore.errors import InvalidInputError, SchemaOutdatedError, StorageError
 from streamcore.movies.errors import DuplicateMovieError
 from streamcore.storage.sql.engine import make_engine
@@ -70,7 +71,7 @@ def test_the_migrated_schema_equals_the_tables_the_code_uses(sql_url: str) -> No
 def test_a_new_sqlite_file_is_created_and_migrated_on_first_use(tmp_path: Path) -> None:
     path = tmp_path / "new.db"
     with StreamCore.open(f"sqlite:///{path}") as core:
-        assert core.movies.list().total == 0
+        assert core.movies.list(actor=SYSTEM).total == 0
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (
             SCHEMA_REVISION,
@@ -97,7 +98,7 @@ def test_an_existing_database_that_is_behind_names_db_upgrade(sqlite_url: str) -
     upgrade(engine)  # what the message says to run
     engine.dispose()
     with StreamCore.open(sqlite_url) as core:
-        assert core.movies.list().total == 0
+        assert core.movies.list(actor=SYSTEM).total == 0
 
 
 def test_a_foreign_unversioned_database_is_not_migrated_behind_its_back(tmp_path: Path) -> None:
@@ -127,7 +128,7 @@ def test_an_empty_postgres_database_needs_db_upgrade(postgres_url: str) -> None:
         assert current(engine) == SCHEMA_REVISION
         engine.dispose()
         with StreamCore.open(empty_url) as core:
-            assert core.movies.list().total == 0
+            assert core.movies.list(actor=SYSTEM).total == 0
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql("DROP DATABASE IF EXISTS streamcore_empty WITH (FORCE)")
@@ -160,7 +161,7 @@ def test_the_database_itself_refuses_a_second_live_title_and_year(sql_url: str) 
             uow.movies.save(movie.model_copy(update={"deleted_at": NOW}))
             uow.movies.add(data, NOW)
             uow.commit()
-        assert core.movies.list().total == 1
+        assert core.movies.list(actor=SYSTEM).total == 1
 
 
 def test_concurrent_creates_of_one_movie_have_exactly_one_winner(sql_url: str) -> None:
@@ -173,7 +174,7 @@ def test_concurrent_creates_of_one_movie_have_exactly_one_winner(sql_url: str) -
         with StreamCore.open(sql_url) as core:
             barrier.wait()
             try:
-                core.movies.create(MovieCreate(title="Heat", year=1995))
+                core.movies.create(MovieCreate(title="Heat", year=1995), actor=SYSTEM)
                 outcome = "created"
             except ConflictError:
                 outcome = "conflict"
@@ -192,8 +193,8 @@ def test_concurrent_creates_of_one_movie_have_exactly_one_winner(sql_url: str) -
 
 def test_two_cores_share_one_sqlite_file(sqlite_url: str) -> None:
     with StreamCore.open(sqlite_url) as cli, StreamCore.open(sqlite_url) as server:
-        created = cli.movies.create(MovieCreate(title="Ran", year=1985))
-        assert server.movies.get(created.id) == created
+        created = cli.movies.create(MovieCreate(title="Ran", year=1985), actor=SYSTEM)
+        assert server.movies.get(created.id, actor=SYSTEM) == created
 
 
 def test_bad_urls_are_clear_errors() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from streamcore import ConflictError, InvalidInputError, MovieCreate, MovieQuery, StreamCore
+from streamcore.auth.permissions import SYSTEM
 from streamcore.movies.importer import read_rows
 
 HEADER = "title,year,genres,countries,duration_minutes,description,media_path\n"
@@ -322,11 +323,11 @@ def test_an_import_names_the_file_line_of_the_bad_row_and_adds_nothing(
     assert [line for line, row in read(path) if row["title"] == "Bad"] == [7]
 
     with pytest.raises(InvalidInputError) as caught:
-        core.movies.import_movies(read_rows(path))
+        core.movies.import_movies(read_rows(path), actor=SYSTEM)
 
     assert str(caught.value).startswith("line 7: ")
     assert caught.value.fields == ("year",)
-    assert core.movies.list(MovieQuery(trashed="with")).total == 0
+    assert core.movies.list(MovieQuery(trashed="with"), actor=SYSTEM).total == 0
 
 
 @pytest.mark.parametrize(("name", "text"), BAD_FILES.values(), ids=BAD_FILES.keys())
@@ -335,9 +336,9 @@ def test_a_good_file_imports_every_row(
 ) -> None:
     path = write(tmp_path, name, text.replace("1700", "2000"))
 
-    ids = core.movies.import_movies(read_rows(path))
+    ids = core.movies.import_movies(read_rows(path), actor=SYSTEM)
 
-    page = core.movies.list()
+    page = core.movies.list(actor=SYSTEM)
     assert [m.id for m in page.items] == list(ids)
     assert [m.title for m in page.items] == ["Alien", "Heat", "Ran", "Bad", "Zelig"]
     assert page.items[0].year == 1979
@@ -350,9 +351,9 @@ def test_an_imported_csv_row_is_normalised(core: StreamCore, tmp_path: Path) -> 
         HEADER + ' Alien ,1979,Sci-Fi; HORROR,gb;us,117,"  Space. ",films/alien.mp4\n',
     )
 
-    (movie_id,) = core.movies.import_movies(read_rows(path))
+    (movie_id,) = core.movies.import_movies(read_rows(path), actor=SYSTEM)
 
-    movie = core.movies.get(movie_id)
+    movie = core.movies.get(movie_id, actor=SYSTEM)
     assert movie.model_dump(exclude={"id", "created_at", "updated_at", "deleted_at"}) == {
         "title": "Alien",
         "description": "Space.",
@@ -368,20 +369,20 @@ def test_a_duplicate_row_in_a_csv_file_names_its_line(core: StreamCore, tmp_path
     path = write(tmp_path, "movies.csv", 'title,year\n"Alien",1979\n\nHeat,1995\nALIEN,1979\n')
 
     with pytest.raises(ConflictError) as caught:
-        core.movies.import_movies(read_rows(path))
+        core.movies.import_movies(read_rows(path), actor=SYSTEM)
 
     assert "line 5" in str(caught.value)
-    assert core.movies.list().total == 0
+    assert core.movies.list(actor=SYSTEM).total == 0
 
 
 def test_a_stored_duplicate_before_an_unreadable_line_is_the_line_named(
     core: StreamCore, tmp_path: Path
 ) -> None:
-    core.movies.create(MovieCreate(title="Heat", year=1995))
+    core.movies.create(MovieCreate(title="Heat", year=1995), actor=SYSTEM)
     path = write(tmp_path, "movies.csv", "title,year\nAlien,1979\nHeat,1995\nRan,1985,extra\n")
 
     with pytest.raises(ConflictError) as caught:
-        core.movies.import_movies(read_rows(path))
+        core.movies.import_movies(read_rows(path), actor=SYSTEM)
 
     assert str(caught.value).startswith("line 3")
-    assert [m.title for m in core.movies.list().items] == ["Heat"]
+    assert [m.title for m in core.movies.list(actor=SYSTEM).items] == ["Heat"]

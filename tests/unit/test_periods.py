@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from streamcore import MovieCreate, MovieQuery, StreamCore
 from streamcore.auth.models import UserCreate, UserPatch, UserQuery
 from streamcore.auth.passwords import CHEAPEST, Argon2Hasher
-from streamcore.auth.permissions import Role
+from streamcore.auth.permissions import SYSTEM, Role
 from streamcore.subscriptions.errors import LiveSubscriptionExistsError
 from streamcore.subscriptions.models import (
     PaymentCreate,
@@ -241,29 +241,30 @@ scenarios = st.fixed_dictionaries(
 def build(core: StreamCore, clock: FakeClock, scenario: dict[str, Any]) -> dict[int, set[int]]:
     """Make the scenario's world; return each plan's movie ids."""
     movie_ids = [
-        core.movies.create(MovieCreate(title=f"Movie {i}", year=2000)).id
+        core.movies.create(MovieCreate(title=f"Movie {i}", year=2000), actor=SYSTEM).id
         for i in range(scenario["movies"])
     ]
     members: dict[int, set[int]] = {}
     for n, wanted in enumerate(scenario["plans"]):
         plan = core.plans.create(
-            PlanCreate(name=f"Plan {n}", price="1.00", currency="EUR", period="month")
+            PlanCreate(name=f"Plan {n}", price="1.00", currency="EUR", period="month"), actor=SYSTEM
         )
         members[plan.id] = {movie_ids[i] for i in wanted if i < len(movie_ids)}
         for movie_id in sorted(members[plan.id]):
-            core.plans.add_movie(plan.id, movie_id)
+            core.plans.add_movie(plan.id, movie_id, actor=SYSTEM)
     plan_ids = sorted(members)
     reference = 0
     for u, spec in enumerate(scenario["users"]):
         user = core.auth.create_user(
             UserCreate(
                 email=f"u{u}@example.org", password="correct horse", name=f"U{u}", role=spec["role"]
-            )
+            ),
+            actor=SYSTEM,
         )
         for sub in spec["subscriptions"]:
             try:
                 subscription = core.subscriptions.create(
-                    SubscriptionCreate(plan_id=plan_ids[sub["plan"]], user_id=user.id)
+                    SubscriptionCreate(plan_id=plan_ids[sub["plan"]], user_id=user.id), actor=SYSTEM
                 )
             except LiveSubscriptionExistsError:
                 continue
@@ -278,29 +279,32 @@ def build(core: StreamCore, clock: FakeClock, scenario: dict[str, Any]) -> dict[
                             reference=f"r{reference}",
                             paid_at=clock.now - timedelta(days=sub["paid_days_ago"]),
                         ),
+                        actor=SYSTEM,
                     )
             if sub["canceled"]:
-                core.subscriptions.cancel(subscription.id)
+                core.subscriptions.cancel(subscription.id, actor=SYSTEM)
         if spec["inactive"]:
-            core.auth.update_user(user.id, UserPatch(is_active=False))
+            core.auth.update_user(user.id, UserPatch(is_active=False), actor=SYSTEM)
         if spec["deleted"]:
-            core.auth.delete_user(user.id)
+            core.auth.delete_user(user.id, actor=SYSTEM)
     for i in scenario["deleted_movies"]:
         if i < len(movie_ids):
-            core.movies.delete(movie_ids[i])
+            core.movies.delete(movie_ids[i], actor=SYSTEM)
     return members
 
 
 def rule(core: StreamCore, user_id: int, members: dict[int, set[int]], now: datetime) -> set[int]:
     """SPEC §3.3's entitlement rule, worded directly over the stored rows."""
-    user = core.auth.get_user(user_id, include_deleted=True)
-    live = {m.id for m in core.movies.list(MovieQuery(limit=100)).items}
+    user = core.auth.get_user(user_id, include_deleted=True, actor=SYSTEM)
+    live = {m.id for m in core.movies.list(MovieQuery(limit=100), actor=SYSTEM).items}
     if not user.is_active or user.deleted_at is not None:
         return set()
     if user.role in (Role.ADMIN, Role.EDITOR):
         return live
     allowed: set[int] = set()
-    for s in core.subscriptions.list(SubscriptionQuery(user_id=user_id, limit=100)).items:
+    for s in core.subscriptions.list(
+        SubscriptionQuery(user_id=user_id, limit=100), actor=SYSTEM
+    ).items:
         if s.paid_until is None:
             continue
         end = s.paid_until if s.canceled_at is not None else s.paid_until + GRACE
@@ -320,11 +324,14 @@ def test_may_watch_agrees_with_the_watchable_list(scenario: dict[str, Any]) -> N
     with StreamCore.open("memory://", clock=clock, hasher=Argon2Hasher(CHEAPEST)) as core:
         members = build(core, clock, scenario)
         clock.now += scenario["later"]
-        movie_ids = [m.id for m in core.movies.list(MovieQuery(trashed="with", limit=100)).items]
-        users = core.auth.list_users(UserQuery(trashed="with", limit=100)).items
+        movie_ids = [
+            m.id
+            for m in core.movies.list(MovieQuery(trashed="with", limit=100), actor=SYSTEM).items
+        ]
+        users = core.auth.list_users(UserQuery(trashed="with", limit=100), actor=SYSTEM).items
 
         for user in users:
-            listed = core.entitlements.watchable(user.id, MovieQuery(limit=100))
+            listed = core.entitlements.watchable(user.id, MovieQuery(limit=100), actor=SYSTEM)
             listed_ids = [m.id for m in listed.items]
             asked = {m for m in movie_ids if core.entitlements.may_watch(user.id, m)}
 
@@ -336,7 +343,7 @@ def test_may_watch_agrees_with_the_watchable_list(scenario: dict[str, Any]) -> N
                 m.id
                 for offset in range(0, max(listed.total, 1), 2)
                 for m in core.entitlements.watchable(
-                    user.id, MovieQuery(limit=2, offset=offset)
+                    user.id, MovieQuery(limit=2, offset=offset), actor=SYSTEM
                 ).items
             ]
             assert paged == listed_ids

@@ -3,12 +3,16 @@
 ``EXPECTED`` is SPEC §3.1's "Roles and permissions" table written out by hand, independently of
 ``streamcore.auth.permissions``: the test walks every role and every ``Permission`` and compares
 the code's table, ``Principal.may`` and ``require`` with it. The movie service is checked with an
-actor for every write and read (``None`` is the trusted local caller and may do everything).
+actor for every write and read (``SYSTEM`` is the trusted local caller and may do everything;
+there is no implicit one).
 """
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +29,7 @@ from streamcore.auth.passwords import CHEAPEST, Argon2Hasher
 from streamcore.auth.permissions import (
     ANONYMOUS,
     PERMISSIONS,
+    SYSTEM,
     Permission,
     Principal,
     Role,
@@ -33,8 +38,9 @@ from streamcore.auth.permissions import (
 
 # --- SPEC §3.1, row by row ------------------------------------------------------------------
 
-# anonymous: register, log in, list and read active plans, health
-_ANONYMOUS = {"register", "login", "read_plans", "health"}
+# anonymous: register, log in, list and read active plans, health. Registering, logging in and
+# the health check are open to every caller, so they take no actor and need no permission.
+_ANONYMOUS = {"read_plans"}
 # subscriber: the above; read the movie catalogue; read and update own profile; create, read and
 # cancel own subscription; list the movies it may watch; play/stream those
 _SUBSCRIBER = _ANONYMOUS | {
@@ -104,7 +110,53 @@ def test_the_table_matches_the_spec(role: str | None, permission: Permission) ->
 
 @pytest.mark.parametrize("permission", list(Permission), ids=str)
 def test_the_trusted_local_caller_may_do_everything(permission: Permission) -> None:
-    require(None, permission)  # raises nothing
+    require(SYSTEM, permission)  # raises nothing
+    assert not SYSTEM.is_anonymous
+
+
+@pytest.mark.parametrize("permission", list(Permission), ids=str)
+def test_a_forgotten_actor_is_refused_not_granted(permission: Permission) -> None:
+    with pytest.raises(TypeError, match="SYSTEM"):
+        require(None, permission)  # type: ignore[arg-type]
+
+
+def _service_methods() -> list[tuple[str, inspect.Signature]]:
+    from streamcore.auth.service import AuthService
+    from streamcore.movies.service import MovieService
+    from streamcore.subscriptions.service import (
+        EntitlementService,
+        PlanService,
+        SubscriptionService,
+    )
+
+    services = (AuthService, MovieService, PlanService, SubscriptionService, EntitlementService)
+    return [
+        (f"{service.__name__}.{name}", inspect.signature(method))
+        for service in services
+        for name, method in inspect.getmembers(service, inspect.isfunction)
+        if not name.startswith("_")
+    ]
+
+
+def test_every_actor_parameter_is_required_and_keyword_only() -> None:
+    with_actor = [
+        (name, sig.parameters["actor"])
+        for name, sig in _service_methods()
+        if "actor" in sig.parameters
+    ]
+    assert len(with_actor) > 30
+    for name, parameter in with_actor:
+        assert parameter.default is inspect.Parameter.empty, name
+        assert parameter.kind is inspect.Parameter.KEYWORD_ONLY, name
+
+
+def test_every_permission_is_asked_for_somewhere() -> None:
+    package = Path(__file__).parents[2] / "streamcore"
+    code = "\n".join(
+        path.read_text() for path in package.rglob("*.py") if path.name != "permissions.py"
+    )
+    asked = set(re.findall(r"Permission\.([A-Z_]+)", code))
+    assert asked == {p.name for p in Permission}
 
 
 def test_a_refusal_names_the_role_and_the_action() -> None:
@@ -132,15 +184,15 @@ def test_anonymous_is_a_principal_without_user_or_role() -> None:
 def core() -> Iterator[StreamCore]:
     """A memory core (the checks come before any storage) with one live, one deleted movie."""
     with StreamCore.open("memory://", hasher=Argon2Hasher(CHEAPEST)) as opened:
-        opened.movies.create(MovieCreate(title="Alien", year=1979))
-        gone = opened.movies.create(MovieCreate(title="Brazil", year=1985))
-        opened.movies.delete(gone.id)
+        opened.movies.create(MovieCreate(title="Alien", year=1979), actor=SYSTEM)
+        gone = opened.movies.create(MovieCreate(title="Brazil", year=1985), actor=SYSTEM)
+        opened.movies.delete(gone.id, actor=SYSTEM)
         yield opened
 
 
 LIVE_ID, DELETED_ID = 1, 2
 EVERYTHING = MovieQuery(trashed="with", limit=100)
-MovieCall = Callable[[StreamCore, Principal | None], Any]
+MovieCall = Callable[[StreamCore, Principal], Any]
 
 WRITES: dict[str, MovieCall] = {
     "create": lambda core, actor: core.movies.create(
@@ -185,14 +237,14 @@ def _cases(calls: dict[str, MovieCall], allowed: set[str | None]) -> list[Any]:
 
 def _check(core: StreamCore, call: MovieCall, role: str | None, allowed: bool) -> bool:
     """Call as ``role``; assert it passes or is refused; return whether the catalogue changed."""
-    before = core.movies.list(EVERYTHING)
+    before = core.movies.list(EVERYTHING, actor=SYSTEM)
     if allowed:
         call(core, PRINCIPALS[role])
     else:
         expected = NotAuthenticatedError if role is None else PermissionDeniedError
         with pytest.raises(expected):
             call(core, PRINCIPALS[role])
-    return core.movies.list(EVERYTHING) != before
+    return core.movies.list(EVERYTHING, actor=SYSTEM) != before
 
 
 @pytest.mark.parametrize(("name", "role", "allowed"), _cases(WRITES, {"editor", "admin"}))
@@ -221,4 +273,4 @@ def test_seeing_deleted_movies_needs_an_editor_or_admin(
 
 @pytest.mark.parametrize("name", [*WRITES, *READS, *DELETED_READS])
 def test_the_trusted_local_caller_may_call_every_movie_method(core: StreamCore, name: str) -> None:
-    {**WRITES, **READS, **DELETED_READS}[name](core, None)  # raises nothing
+    {**WRITES, **READS, **DELETED_READS}[name](core, SYSTEM)  # raises nothing

@@ -12,8 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from streamcore.auth.errors import DuplicateEmailError
 from streamcore.auth.models import User, UserCreate, UserQuery
 from streamcore.auth.repository import user_search_key
+from streamcore.storage.sql.locks import lock_variants
 from streamcore.storage.sql.schema import login_failures, tokens, users
 from streamcore.storage.sql.text import contains
+from streamcore.uow import RowLock
 
 _USER_COLUMNS = [c for c in users.c if c.name not in {"password_hash", "search_key"}]
 
@@ -30,6 +32,7 @@ _USER_FOR_TOKEN = (
     )
 )
 _USER_BY_ID = sa.select(*_USER_COLUMNS).where(users.c.id == sa.bindparam("id"))
+_USER_BY_ID_LOCKED = lock_variants(_USER_BY_ID)
 
 
 class SqlUserRepository:
@@ -59,9 +62,9 @@ class SqlUserRepository:
             id=user_id, **data.model_dump(exclude={"password"}), created_at=now, updated_at=now
         )
 
-    def get(self, user_id: int) -> User | None:
-        """The user with this id, deleted or not."""
-        row = self._conn.execute(_USER_BY_ID, {"id": user_id}).mappings().first()
+    def get(self, user_id: int, *, lock: RowLock | None = None) -> User | None:
+        """The user with this id, deleted or not; ``lock`` holds its row until commit."""
+        row = self._conn.execute(_USER_BY_ID_LOCKED[lock], {"id": user_id}).mappings().first()
         return None if row is None else _user(row)
 
     def get_by_email(self, email: str) -> User | None:
@@ -78,6 +81,15 @@ class SqlUserRepository:
         self._conn.execute(
             sa.update(users).where(users.c.id == user_id).values(password_hash=password_hash)
         )
+
+    def replace_password_hash(self, user_id: int, old: str, new: str) -> bool:
+        """Replace the stored hash only if it is still ``old`` (a re-hash); whether it was."""
+        stmt = (
+            sa.update(users)
+            .where(users.c.id == user_id, users.c.password_hash == old)
+            .values(password_hash=new)
+        )
+        return self._conn.execute(stmt).rowcount > 0
 
     def save(self, user: User) -> None:
         """Overwrite the stored fields of ``user`` (matched by id)."""

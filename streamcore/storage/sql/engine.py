@@ -16,6 +16,8 @@ from streamcore.errors import InvalidInputError, StorageError
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "streamcore_write"
 """Execution option on a connection whose transaction will write (SQLite: BEGIN IMMEDIATE)."""
+QUERY_ONLY = "streamcore_query_only"
+"""Where a pooled SQLite connection remembers the ``query_only`` pragma it is in."""
 
 
 class _NoResultRows(logging.Filter):
@@ -78,4 +80,10 @@ def _configure_sqlite(engine: Engine) -> None:
         write = conn.get_execution_options().get(WRITE_OPTION, False)
         # Straight to the driver: SQLAlchemy's statement machinery would cost more than BEGIN.
         dbapi_connection: Any = conn.connection.dbapi_connection
+        # A read-only unit of work cannot write (query_only), on every backend alike; the
+        # pragma is sent only when a pooled connection switches between readers and writers.
+        info = conn.connection.info
+        if info.get(QUERY_ONLY) != (not write):
+            dbapi_connection.execute(f"PRAGMA query_only = {int(not write)}")
+            info[QUERY_ONLY] = not write
         dbapi_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -16,8 +16,10 @@ from streamcore.movies.errors import DuplicateMovieError
 from streamcore.movies.models import Movie, MovieCreate, MovieQuery
 from streamcore.movies.repository import TitleYear, title_key
 from streamcore.storage.sql.bulk import insert_rows
+from streamcore.storage.sql.locks import lock_variants
 from streamcore.storage.sql.schema import movie_countries, movie_genres, movies, plan_movies
 from streamcore.storage.sql.text import contains
+from streamcore.uow import RowLock
 
 _SORT_COLUMNS = {
     "id": movies.c.id,
@@ -29,6 +31,7 @@ _SORT_COLUMNS = {
 
 # Built once: constructing a statement costs more than running this primary-key lookup.
 _MOVIE_BY_ID = sa.select(movies).where(movies.c.id == sa.bindparam("id"))
+_MOVIE_BY_ID_LOCKED = lock_variants(_MOVIE_BY_ID)
 
 
 class SqlMovieRepository:
@@ -67,9 +70,9 @@ class SqlMovieRepository:
         self._insert_tags(zip(ids, rows, strict=True))
         return ids
 
-    def get(self, movie_id: int) -> Movie | None:
+    def get(self, movie_id: int, *, lock: RowLock | None = None) -> Movie | None:
         """The movie with this id, deleted or not."""
-        row = self._conn.execute(_MOVIE_BY_ID, {"id": movie_id}).mappings().first()
+        row = self._conn.execute(_MOVIE_BY_ID_LOCKED[lock], {"id": movie_id}).mappings().first()
         return None if row is None else _movie(row)
 
     def save(self, movie: Movie) -> None:

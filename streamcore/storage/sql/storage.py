@@ -76,7 +76,7 @@ class SqlUnitOfWork(EventCollector):
     def __enter__(self) -> Self:
         try:
             conn = self._engine.connect()
-            conn.execution_options(**{WRITE_OPTION: not self._readonly})
+            conn.execution_options(**self._options())
             conn.begin()
         except SQLAlchemyError as exc:
             raise _storage_error(exc) from exc
@@ -108,10 +108,17 @@ class SqlUnitOfWork(EventCollector):
         if isinstance(exc, SQLAlchemyError):
             raise _storage_error(exc) from exc
 
+    def _options(self) -> dict[str, bool]:
+        # PostgreSQL: BEGIN READ ONLY for readers (SQLite: query_only, in the begin hook).
+        options = {WRITE_OPTION: not self._readonly}
+        if self._engine.dialect.name == "postgresql":
+            options["postgresql_readonly"] = self._readonly
+        return options
+
     def commit(self) -> None:
         """Commit the transaction; events go out when the block closes."""
-        if self._conn is None:
-            raise StorageError("commit outside a unit of work")
+        if self._conn is None or self._readonly:
+            raise StorageError("commit outside a writing unit of work")
         try:
             self._conn.commit()
         except SQLAlchemyError as exc:

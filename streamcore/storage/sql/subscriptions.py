@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from streamcore.auth.permissions import Role
 from streamcore.movies.models import Movie, MovieQuery
 from streamcore.storage.sql.bulk import insert_rows
+from streamcore.storage.sql.locks import lock_variants, locked
 from streamcore.storage.sql.movies import SqlMovieRepository
 from streamcore.storage.sql.schema import (
     movies,
@@ -37,6 +38,7 @@ from streamcore.subscriptions.models import (
     SubscriptionRecord,
 )
 from streamcore.subscriptions.repository import Viewer, WatchWindow, plan_key
+from streamcore.uow import RowLock
 
 CENTS = Decimal(100)
 _PLAN_COLUMNS = [c for c in plans.c if c.name not in {"name_key", "deleted_at"}]
@@ -69,9 +71,9 @@ class SqlPlanRepository:
             raise DuplicatePlanError(data.name) from exc
         return Plan(id=plan_id, **data.model_dump(), created_at=now, updated_at=now)
 
-    def get(self, plan_id: int) -> Plan | None:
-        """The plan with this id (deleted ones are gone)."""
-        return self._one(plans.c.id == plan_id)
+    def get(self, plan_id: int, *, lock: RowLock | None = None) -> Plan | None:
+        """The plan with this id (deleted ones are gone); ``lock`` holds its row until commit."""
+        return self._one(plans.c.id == plan_id, lock=lock)
 
     def get_by_name(self, name: str) -> Plan | None:
         """The plan with this name, any case."""
@@ -133,8 +135,12 @@ class SqlPlanRepository:
         insert_rows(self._conn, plan_movies, rows)  # an import may bring 100,000 movies
         return plan_ids
 
-    def _one(self, condition: sa.ColumnElement[bool]) -> Plan | None:
+    def _one(
+        self, condition: sa.ColumnElement[bool], *, lock: RowLock | None = None
+    ) -> Plan | None:
         stmt = sa.select(*_PLAN_COLUMNS).where(condition, plans.c.deleted_at.is_(None))
+        if lock is not None:
+            stmt = locked(stmt, lock)
         row = self._conn.execute(stmt).mappings().first()
         return None if row is None else _plan(row)
 
@@ -172,9 +178,11 @@ class SqlSubscriptionRepository:
             raise LiveSubscriptionExistsError(user_id) from exc
         return SubscriptionRecord(id=subscription_id, paid_until=None, canceled_at=None, **values)
 
-    def get(self, subscription_id: int) -> SubscriptionRecord | None:
-        """The subscription with this id."""
-        rows = self._select(subscriptions.c.id == subscription_id)
+    def get(
+        self, subscription_id: int, *, lock: RowLock | None = None
+    ) -> SubscriptionRecord | None:
+        """The subscription with this id; ``lock`` holds its row until commit."""
+        rows = self._select(subscriptions.c.id == subscription_id, lock=lock)
         return rows[0] if rows else None
 
     def open_for_user(self, user_id: int) -> list[SubscriptionRecord]:
@@ -200,8 +208,12 @@ class SqlSubscriptionRepository:
             .values(closed_at=now)
         )
 
-    def _select(self, *conditions: sa.ColumnElement[bool]) -> list[SubscriptionRecord]:
+    def _select(
+        self, *conditions: sa.ColumnElement[bool], lock: RowLock | None = None
+    ) -> list[SubscriptionRecord]:
         stmt = sa.select(*_SUBSCRIPTION_COLUMNS).where(*conditions).order_by(subscriptions.c.id)
+        if lock is not None:
+            stmt = locked(stmt, lock)
         return [
             SubscriptionRecord.model_validate(dict(row))
             for row in self._conn.execute(stmt).mappings()
@@ -256,16 +268,17 @@ class SqlEntitlementRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def viewer(self, user_id: int) -> Viewer | None:
-        """The user's role and whether it is active and not deleted."""
-        row = self._conn.execute(_VIEWER, {"user_id": user_id}).first()
+    def viewer(self, user_id: int, *, lock: RowLock | None = None) -> Viewer | None:
+        """The user's role and whether it is active and not deleted; ``lock`` holds the user."""
+        row = self._conn.execute(_VIEWER_LOCKED[lock], {"user_id": user_id}).first()
         if row is None:
             return None
         return Viewer(role=Role(row.role), may_log_in=row.is_active and row.deleted_at is None)
 
-    def movie_is_live(self, movie_id: int) -> bool:
-        """Whether the movie exists and is not deleted."""
-        return self._conn.execute(_MOVIE_LIVE, {"movie_id": movie_id}).first() is not None
+    def movie_is_live(self, movie_id: int, *, lock: RowLock | None = None) -> bool:
+        """Whether the movie exists and is not deleted; ``lock`` holds the movie's row."""
+        params = {"movie_id": movie_id}
+        return self._conn.execute(_MOVIE_LIVE_LOCKED[lock], params).first() is not None
 
     def in_watchable_plan(self, user_id: int, movie_id: int, window: WatchWindow) -> bool:
         """Whether a subscription of the user that may watch now has a plan holding the movie."""
@@ -306,6 +319,8 @@ _VIEWER = sa.select(users.c.role, users.c.is_active, users.c.deleted_at).where(
 _MOVIE_LIVE = sa.select(movies.c.id).where(
     movies.c.id == sa.bindparam("movie_id"), movies.c.deleted_at.is_(None)
 )
+_VIEWER_LOCKED = lock_variants(_VIEWER)
+_MOVIE_LIVE_LOCKED = lock_variants(_MOVIE_LIVE)
 _IN_WATCHABLE_PLAN = (
     sa.select(sa.literal(1))
     .select_from(subscriptions)

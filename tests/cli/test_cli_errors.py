@@ -12,7 +12,20 @@ import pytest
 import typer
 from typer.core import TyperGroup
 
-from streamcore.cli import app
+from streamcore.auth.errors import DuplicateEmailError
+from streamcore.cli import EXIT_CODES, EXIT_REFUSED, EXIT_STORAGE, EXIT_USAGE, app, exit_code
+from streamcore.errors import (
+    CATEGORIES,
+    InvalidInputError,
+    NotAuthenticatedError,
+    PermissionDeniedError,
+    SchemaOutdatedError,
+    StorageError,
+    StreamcoreError,
+    TooManyAttemptsError,
+)
+from streamcore.movies.errors import MovieNotFoundError
+from streamcore.subscriptions.errors import PlanInUseError
 from tests.cli.conftest import SAMPLE_MOVIES, Cli, assert_usage_error
 
 HUGE = "9" * 30
@@ -223,3 +236,46 @@ def test_update_setting_and_clearing_one_field_is_refused(cli: Cli) -> None:
     line = cli.refused("movie", "update", "1", "--description", "new", "--clear", "description")
     assert "description" in line
     assert cli.movie(1)["description"] == "old"
+
+
+# --- the one table of exit codes --------------------------------------------------------------
+
+
+def test_every_error_category_has_an_exit_code() -> None:
+    assert set(EXIT_CODES) == set(CATEGORIES)
+    assert EXIT_CODES[StorageError] == EXIT_STORAGE == 3
+    refused = {category for category, code in EXIT_CODES.items() if code == EXIT_REFUSED}
+    assert refused == set(CATEGORIES) - {StorageError}
+    assert EXIT_USAGE not in EXIT_CODES.values()  # 2 stays Click's, for usage errors
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (MovieNotFoundError(7), 1),
+        (PlanInUseError(3, active=False), 1),
+        (DuplicateEmailError("ann@example.org", deleted_id=2), 1),
+        (InvalidInputError.single("title", "must not be empty"), 1),
+        (NotAuthenticatedError("log in"), 1),
+        (PermissionDeniedError("no"), 1),
+        (TooManyAttemptsError("later", retry_after=9), 1),
+        (SchemaOutdatedError("behind"), 3),
+        (StorageError("busy"), 3),
+        (StreamcoreError("outside every category"), 1),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else str(value),
+)
+def test_leaves_exit_with_their_categorys_code(error: StreamcoreError, code: int) -> None:
+    assert exit_code(error) == code
+
+
+def test_an_error_message_is_printed_on_one_line(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Line breaks and lone surrogates in a message cannot break the one ``error:`` line."""
+    from streamcore.movies.service import MovieService
+
+    def busy(*_: object, **__: object) -> None:
+        raise StorageError("the database is busy\nline two \udcff")
+
+    monkeypatch.setattr(MovieService, "list", busy)
+    line = cli.refused("movie", "list", code=EXIT_STORAGE)
+    assert line == "error: the database is busy line two \\udcff"

@@ -171,3 +171,39 @@ def test_a_failing_mailer_is_one_line_on_stderr(
     assert "Traceback (most recent call last):" in verbose.stderr
     with StreamCore.open(url) as core:
         assert core.movies.list(actor=SYSTEM).total == 2
+
+
+@pytest.mark.parametrize("command", [["user", "show"], ["plan", "show"]], ids=" ".join)
+def test_an_undecodable_byte_in_a_reference_is_one_error_line(
+    env: dict[str, str], tmp_path: Path, command: list[str]
+) -> None:
+    done = subprocess.run(
+        [str(SCRIPT).encode(), *(word.encode() for word in command), b"x\xffy"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == b""
+    field = command[0]
+    assert done.stderr.decode().splitlines() == [
+        f"error: {field}: must be valid Unicode text (no lone surrogates, no NUL)"
+    ]
+
+
+def test_invalid_utf8_on_password_stdin_is_one_error_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [str(SCRIPT), "user", "add", "ann@example.org", "--name", "Ann", "--password-stdin"],
+        input=b"secret-\xff-password\n",
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.decode().splitlines() == ["error: password: must be valid UTF-8 text"]

@@ -16,7 +16,13 @@ from streamcore.commands.options import (
     YearFilter,
     given,
 )
-from streamcore.commands.output import show_message, show_page, show_record
+from streamcore.commands.output import (
+    DELETED_COLUMN,
+    MOVIE_COLUMNS,
+    show_message,
+    show_page,
+    show_record,
+)
 from streamcore.commands.state import state_of
 
 app = typer.Typer(
@@ -25,7 +31,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-LIST_COLUMNS = ("id", "title", "year", "genres", "countries", "duration_minutes", "deleted_at")
 CLEARABLE = ("description", "duration_minutes", "genres", "countries", "media_path")
 
 MovieId = Annotated[int, typer.Argument(metavar="ID", help="The movie's id.")]
@@ -112,7 +117,8 @@ def list_movies(
             offset=offset,
         )
     )
-    show_page(state, state.core().movies.list(query, actor=state.actor), LIST_COLUMNS)
+    columns = MOVIE_COLUMNS if query.trashed == "without" else {**MOVIE_COLUMNS, **DELETED_COLUMN}
+    show_page(state, state.core().movies.list(query, actor=state.actor), columns)
 
 
 @app.command()

@@ -15,7 +15,15 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-LIST_COLUMNS = ("id", "user_id", "plan_id", "status", "paid_until", "canceled_at", "created_at")
+LIST_COLUMNS = {
+    "id": "id",
+    "user_id": "user",
+    "plan_id": "plan",
+    "status": "status",
+    "paid_until": "paid until",
+    "canceled_at": "canceled",
+    "created_at": "created",
+}
 
 SubscriptionId = Annotated[int, typer.Argument(metavar="ID", help="The subscription's id.")]
 PlanRef = Annotated[str, typer.Argument(metavar="PLAN", help="The new plan's id or name.")]

@@ -16,7 +16,13 @@ from streamcore.commands.options import (
     YearFilter,
     given,
 )
-from streamcore.commands.output import show_message, show_page, show_record
+from streamcore.commands.output import (
+    DELETED_COLUMN,
+    MOVIE_COLUMNS,
+    show_message,
+    show_page,
+    show_record,
+)
 from streamcore.commands.state import state_of
 
 app = typer.Typer(
@@ -25,8 +31,14 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-LIST_COLUMNS = ("id", "email", "name", "role", "is_active", "notify_new_movies", "deleted_at")
-MOVIE_COLUMNS = ("id", "title", "year", "genres", "countries", "duration_minutes")
+LIST_COLUMNS = {
+    "id": "id",
+    "email": "email",
+    "name": "name",
+    "role": "role",
+    "is_active": "active",
+    "notify_new_movies": "notify",
+}
 ROLES = "admin, editor or subscriber"
 
 UserRef = Annotated[str, typer.Argument(metavar="USER", help="The user's id or email.")]
@@ -109,7 +121,8 @@ def list_users(
     query = UserQuery.model_validate(
         given(q=q, role=role, is_active=active, trashed=trashed, limit=limit, offset=offset)
     )
-    show_page(state, state.core().auth.list_users(query, actor=state.actor), LIST_COLUMNS)
+    columns = LIST_COLUMNS if query.trashed == "without" else {**LIST_COLUMNS, **DELETED_COLUMN}
+    show_page(state, state.core().auth.list_users(query, actor=state.actor), columns)
 
 
 @app.command()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import traceback
@@ -69,6 +70,11 @@ def assert_usage_error(result: Result) -> str:
     assert result.stdout == ""
     assert "Error:" in result.stderr or "Usage:" in result.stderr, result.stderr
     return result.stderr
+
+
+def table_headers(out: str) -> list[str]:
+    """The column headers of a listing: its first line, split where two spaces part columns."""
+    return re.split(r" {2,}", out.splitlines()[0].strip())
 
 
 @dataclass

@@ -1,16 +1,14 @@
 """The ``streamcore`` admin CLI: the Typer root, ``--version``, and the one error → exit map.
 
 Start-up matters (``streamcore --help`` should take ~0.1 s): this module and the command modules
-import only Typer, Click and the standard library at the top (``streamcore.errors`` and
-``streamcore.auth.permissions`` are standard library only); the core, pydantic, SQLAlchemy and
-rich are imported inside the commands that use them.
+import only Typer and the standard library at the top; the core, pydantic, SQLAlchemy and rich
+are imported inside the commands that use them.
 """
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from streamcore import __version__
 from streamcore.commands import db, movie, plan, subscription, user
 from streamcore.commands.options import (
     CommandGroup,
@@ -21,17 +19,9 @@ from streamcore.commands.options import (
     spread_global_options,
 )
 from streamcore.commands.state import state_of
-from streamcore.errors import (
-    ConflictError,
-    InvalidInputError,
-    NotAuthenticatedError,
-    NotFoundError,
-    PermissionDeniedError,
-    StorageError,
-    StreamcoreError,
-    TooManyAttemptsError,
-    category_of,
-)
+
+if TYPE_CHECKING:
+    from streamcore.errors import StreamcoreError
 
 EXIT_REFUSED = 1
 """The action was refused: change the request (the id, the value, the file)."""
@@ -40,21 +30,26 @@ EXIT_USAGE = 2
 EXIT_STORAGE = 3
 """The database failed (busy, unreachable, not migrated): the same command may work later."""
 
-EXIT_CODES: dict[type[StreamcoreError], int] = {
-    NotFoundError: EXIT_REFUSED,
-    ConflictError: EXIT_REFUSED,
-    InvalidInputError: EXIT_REFUSED,
-    NotAuthenticatedError: EXIT_REFUSED,
-    PermissionDeniedError: EXIT_REFUSED,
-    TooManyAttemptsError: EXIT_REFUSED,
-    StorageError: EXIT_STORAGE,
+EXIT_CODES: dict[str, int] = {
+    "not_found": EXIT_REFUSED,
+    "conflict": EXIT_REFUSED,
+    "invalid_input": EXIT_REFUSED,
+    "not_authenticated": EXIT_REFUSED,
+    "permission_denied": EXIT_REFUSED,
+    "too_many_attempts": EXIT_REFUSED,
+    "storage_error": EXIT_STORAGE,
 }
-"""The exit code of each error category (``streamcore.errors.CATEGORIES``)."""
+"""The exit code of each error category (``streamcore.errors.CATEGORIES``), by its ``code``.
+
+Keyed by the categories' stable codes, so that start-up imports no part of the core.
+"""
 
 
-def exit_code(error: StreamcoreError) -> int:
+def exit_code(error: "StreamcoreError") -> int:
     """The exit code for ``error``, by its category (an error of no category is refused)."""
-    return EXIT_CODES.get(category_of(error), EXIT_REFUSED)
+    from streamcore.errors import category_of
+
+    return EXIT_CODES.get(category_of(error).code, EXIT_REFUSED)
 
 
 def one_line(text: str) -> str:
@@ -72,6 +67,8 @@ class RootGroup(CommandGroup):
 
     def invoke(self, ctx: Any) -> Any:
         """Run the command; a refused action ends with one clear line, never a traceback."""
+        from streamcore.errors import StreamcoreError
+
         try:
             return super().invoke(ctx)
         except StreamcoreError as exc:
@@ -81,6 +78,8 @@ class RootGroup(CommandGroup):
 
 def _show_version(ctx: typer.Context, _param: typer.CallbackParam, value: bool) -> None:
     if value and not ctx.resilient_parsing:
+        from streamcore import __version__
+
         typer.echo(f"streamcore {__version__}")
         ctx.exit()
 

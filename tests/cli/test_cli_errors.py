@@ -242,10 +242,10 @@ def test_update_setting_and_clearing_one_field_is_refused(cli: Cli) -> None:
 
 
 def test_every_error_category_has_an_exit_code() -> None:
-    assert set(EXIT_CODES) == set(CATEGORIES)
-    assert EXIT_CODES[StorageError] == EXIT_STORAGE == 3
-    refused = {category for category, code in EXIT_CODES.items() if code == EXIT_REFUSED}
-    assert refused == set(CATEGORIES) - {StorageError}
+    assert set(EXIT_CODES) == {category.code for category in CATEGORIES}
+    assert EXIT_CODES[StorageError.code] == EXIT_STORAGE == 3
+    refused = {name for name, code in EXIT_CODES.items() if code == EXIT_REFUSED}
+    assert refused == {category.code for category in CATEGORIES} - {StorageError.code}
     assert EXIT_USAGE not in EXIT_CODES.values()  # 2 stays Click's, for usage errors
 
 

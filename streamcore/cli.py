@@ -53,7 +53,7 @@ def exit_code(error: "StreamcoreError") -> int:
 
 
 def one_line(text: str) -> str:
-    """``text`` on one printable line: line breaks become spaces, lone surrogates escapes."""
+    """``text`` on one printable line: line breaks become spaces, lone surrogates ``\\udcff``."""
     joined = " ".join(text.splitlines())
     return joined.encode("utf-8", "backslashreplace").decode("utf-8")
 

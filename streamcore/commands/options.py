@@ -99,8 +99,7 @@ Verbose = Annotated[
 Quiet = Annotated[
     bool,
     typer.Option(
-        "--quiet",
-        "-q",
+        "--quiet",  # no -q: too close to the listings' --q TEXT
         callback=_set_quiet,
         expose_value=False,
         help="Log warnings and errors only (not what the log mailer would have sent).",

@@ -13,7 +13,7 @@ import streamcore
 from streamcore.cli import app
 from tests.cli.conftest import SAMPLE_MOVIES, Cli
 
-GLOBAL_OPTIONS = {"--database-url", "--json", "--verbose", "-v", "--quiet", "-q"}
+GLOBAL_OPTIONS = {"--database-url", "--json", "--verbose", "-v", "--quiet"}
 
 
 def leaves() -> list[tuple[str, Any]]:

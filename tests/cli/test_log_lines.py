@@ -78,9 +78,10 @@ def test_with_json_the_log_line_stays_on_stderr(cli: Cli, readers: list[str]) ->
     assert result.stdout.startswith("{")
 
 
-@pytest.mark.parametrize("flag", ["-q", "--quiet"])
-def test_quiet_leaves_out_the_info_line(cli: Cli, readers: list[str], flag: str) -> None:
-    result = cli.run(*ADD_ALIEN, flag)
+@pytest.mark.parametrize("position", ["before", "after"])
+def test_quiet_leaves_out_the_info_line(cli: Cli, readers: list[str], position: str) -> None:
+    args = ["--quiet", *ADD_ALIEN] if position == "before" else [*ADD_ALIEN, "--quiet"]
+    result = cli.run(*args)
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
 

@@ -136,7 +136,7 @@ def test_global_options_are_documented() -> None:
     body = sections(doc_text()).get("Global options")
     assert body is not None, "docs/cli.md has no '## Global options' section"
     names = [*option_names(ROOT), "-h", "--help"]
-    assert {"--database-url", "--json", "--version", "--verbose", "-q"} <= set(names)
+    assert {"--database-url", "--json", "--version", "--verbose", "--quiet"} <= set(names)
     for name in names:
         assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", body), name
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -13,7 +14,18 @@ from pathlib import Path
 from streamcore.errors import FieldError, InvalidInputError
 
 ENV_PREFIX = "STREAMCORE_"
-MINIMUMS = {"token_ttl": 1, "grace_days": 0}
+MINIMUMS = {
+    "token_ttl": 1,
+    "grace_days": 0,
+    "db_pool_size": 1,
+    "db_max_overflow": 0,
+    "db_connect_timeout": 1,
+}
+"""Whole-number settings and their smallest value."""
+SECONDS = ("db_pool_timeout", "db_busy_timeout")
+"""Settings that are a number of seconds, fractions allowed, above 0."""
+MAX_SECONDS = 86_400
+"""The longest timeout accepted: a day (SQLite keeps its busy timeout in a C int of ms)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +38,23 @@ class Settings:
     mail_from: str = "streamcore@localhost"
     token_ttl: int = 86400
     grace_days: int = 3
+    # Sized for a threadpool server (Starlette runs sync routes on 40 threads): 20 kept + 30
+    # more on demand cover 40 callers at once with room to spare (decision 73).
+    db_pool_size: int = 20
+    db_max_overflow: int = 30
+    db_pool_timeout: float = 10.0
+    db_connect_timeout: int = 10
+    db_busy_timeout: float = 10.0
 
     def __post_init__(self) -> None:
         for name, minimum in MINIMUMS.items():
-            if getattr(self, name) < minimum:
-                raise InvalidInputError.single(name, f"must be >= {minimum}")
+            problem = _whole_number_problem(getattr(self, name), minimum)
+            if problem:
+                raise InvalidInputError.single(name, problem)
+        for name in SECONDS:
+            problem = _seconds_problem(getattr(self, name))
+            if problem:
+                raise InvalidInputError.single(name, problem)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -55,15 +79,40 @@ class Settings:
         return replace(cls(), **values)  # type: ignore[arg-type]
 
 
+def _whole_number_problem(value: object, minimum: int) -> str | None:
+    # bool is an int to Python, never to a user.
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "must be a whole number"
+    return f"must be >= {minimum}" if value < minimum else None
+
+
+def _seconds_problem(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return "must be a number of seconds"
+    if value <= 0:
+        return "must be > 0"
+    return f"must be <= {MAX_SECONDS}" if value > MAX_SECONDS else None
+
+
 def _coerce(name: str, raw: str) -> object:
     if name in MINIMUMS:
         try:
             value = int(raw)
         except ValueError:
             raise ValueError("must be a whole number") from None
-        if value < MINIMUMS[name]:
-            raise ValueError(f"must be >= {MINIMUMS[name]}")
+        problem = _whole_number_problem(value, MINIMUMS[name])
+        if problem:
+            raise ValueError(problem)
         return value
+    if name in SECONDS:
+        try:
+            seconds = float(raw)
+        except ValueError:
+            raise ValueError("must be a number of seconds") from None
+        problem = _seconds_problem(seconds)
+        if problem:
+            raise ValueError(problem)
+        return seconds
     if name == "media_root":
         return Path(raw)
     return raw

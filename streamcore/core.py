@@ -56,7 +56,7 @@ class StreamCore:
         self.signals: Namespace = signals
         self.events = EventPublisher(sender=self)
         self.mailer = mailer or mailer_for(settings.smtp_url, settings.mail_from)
-        self.storage: Storage = open_storage(settings.database_url, self.events.publish)
+        self.storage: Storage = open_storage(settings.database_url, self.events.publish, settings)
         uow = self.storage.unit_of_work
         self.auth = AuthService(
             uow,
@@ -179,12 +179,15 @@ def _sql_engine(settings: Settings, verb: str) -> Iterator[Engine]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from streamcore.storage.sql.engine import make_engine
+    from streamcore.storage.sql.failures import storage_error
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings)
     try:
         yield engine
-    except (SQLAlchemyError, CommandError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    except SQLAlchemyError as exc:
+        raise storage_error(exc, engine) from exc
+    except CommandError as exc:  # Alembic's own refusals are one plain line
+        reason = str(exc).strip().splitlines()[0]
         raise StorageError(f"cannot {verb} the database: {reason}") from exc
     finally:
         engine.dispose()

@@ -87,17 +87,26 @@ SYSTEM = Principal(user_id=None, role=None, is_system=True)
 """A trusted local caller (the CLI, embedding code): named on purpose, never a default."""
 
 
+def allows(principal: Principal, permission: Permission) -> bool:
+    """Whether ``principal`` may take ``permission``; anything but a ``Principal`` is refused.
+
+    The services ask this (never ``principal.may`` directly) so that a forgotten actor fails
+    the same way everywhere: ``TypeError``, never a permission.
+    """
+    if not isinstance(principal, Principal):
+        raise TypeError(
+            f"actor must be a Principal (SYSTEM for a trusted caller), not {principal!r}"
+        )
+    return principal.may(permission)
+
+
 def require(principal: Principal, permission: Permission) -> None:
     """Pass, or raise ``NotAuthenticatedError`` / ``PermissionDeniedError``.
 
     There is no implicit trusted caller: the CLI and embedding code pass ``SYSTEM``; anything
     that is not a ``Principal`` (a forgotten actor, ``None``) is refused, never granted.
     """
-    if not isinstance(principal, Principal):
-        raise TypeError(
-            f"actor must be a Principal (SYSTEM for a trusted caller), not {principal!r}"
-        )
-    if principal.may(permission):
+    if allows(principal, permission):
         return
     if principal.is_anonymous:
         raise NotAuthenticatedError("log in first: this needs a valid bearer token")

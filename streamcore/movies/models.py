@@ -10,13 +10,14 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from streamcore.iso import COUNTRY_CODES
 from streamcore.paging import PageQuery, Trashed
-from streamcore.validation import InputModel, OutputModel
+from streamcore.validation import MULTI_LINE, ONE_LINE, InputModel, OutputModel, short_repr
 
 FIRST_FILM_YEAR = 1888
 YEARS_AHEAD = 5
 MAX_GENRES = 10
 MAX_COUNTRIES = 20
 MAX_GENRE_LENGTH = 50
+MAX_MEDIA_PATH = 1024
 _SLUG = re.compile(r"[a-z0-9-]+")
 
 
@@ -33,10 +34,10 @@ def _unique(values: list[str]) -> list[str]:
 
 def _normalize_genre(value: str) -> str:
     genre = value.strip().lower()
-    if not _SLUG.fullmatch(genre):
-        raise ValueError(f"{genre!r} is not a slug of a-z, 0-9 and '-'")
-    if len(genre) > MAX_GENRE_LENGTH:
+    if len(genre) > MAX_GENRE_LENGTH:  # first: a long one is not quoted in the message
         raise ValueError(f"a genre has at most {MAX_GENRE_LENGTH} characters")
+    if not _SLUG.fullmatch(genre):
+        raise ValueError(f"{short_repr(genre)} is not a slug of a-z, 0-9 and '-'")
     return genre
 
 
@@ -50,7 +51,7 @@ def _normalize_genres(values: list[str]) -> list[str]:
 def _normalize_country(value: str) -> str:
     code = value.strip().upper()
     if code not in COUNTRY_CODES:
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+        raise ValueError(f"{short_repr(value)} is not an ISO 3166-1 alpha-2 country code")
     return code
 
 
@@ -64,8 +65,8 @@ def _normalize_countries(values: list[str]) -> list[str]:
 def _check_media_path(path: str) -> str:
     if not path:
         raise ValueError("must not be empty (use null for no media)")
-    if "\x00" in path or "\\" in path:
-        raise ValueError("must not contain NUL or backslash")
+    if "\\" in path:  # control characters: ONE_LINE refuses them
+        raise ValueError("must not contain a backslash")
     if path.startswith("/"):
         raise ValueError("must be relative to the media root")
     if any(part in {"", ".", ".."} for part in path.split("/")):
@@ -73,35 +74,30 @@ def _check_media_path(path: str) -> str:
     return path
 
 
-_BREAK = re.compile(r"[\r\n\t\v\f]")
-
-
-def _one_line(text: str) -> str:
-    if _BREAK.search(text):
-        raise ValueError("must be one line (no line breaks or tabs)")
-    return text
-
-
+# ONE_LINE and MULTI_LINE carry SPEC §3's text rules; every text field, list items included,
+# has one of them (tests/unit/test_input_properties.py checks that).
 Title = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_one_line),
+    str, ONE_LINE, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
 ]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+Description = Annotated[str, MULTI_LINE, StringConstraints(strip_whitespace=True, max_length=5000)]
 Year = Annotated[int, AfterValidator(_check_year)]
 Duration = Annotated[int, Field(ge=1, le=1000)]
-Genres = Annotated[list[str], AfterValidator(_normalize_genres)]
-Countries = Annotated[list[str], AfterValidator(_normalize_countries)]
+Genres = Annotated[list[Annotated[str, ONE_LINE]], AfterValidator(_normalize_genres)]
+Countries = Annotated[list[Annotated[str, ONE_LINE]], AfterValidator(_normalize_countries)]
 MediaPath = Annotated[
-    str, StringConstraints(strip_whitespace=True), AfterValidator(_check_media_path)
+    str,
+    ONE_LINE,
+    StringConstraints(strip_whitespace=True, max_length=MAX_MEDIA_PATH),
+    AfterValidator(_check_media_path),
 ]
 Genre = Annotated[
     str,
+    ONE_LINE,
     StringConstraints(
         strip_whitespace=True, to_lower=True, min_length=1, max_length=MAX_GENRE_LENGTH
     ),
 ]
-Country = Annotated[str, AfterValidator(_normalize_country)]
+Country = Annotated[str, ONE_LINE, AfterValidator(_normalize_country)]
 
 SortKey = Literal["id", "-id", "title", "-title", "year", "-year", "created_at", "-created_at"]
 
@@ -141,7 +137,9 @@ class MoviePatch(InputModel):
 class MovieQuery(PageQuery):
     """Filters, sort and page of a catalogue listing."""
 
-    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    q: Annotated[str, ONE_LINE, StringConstraints(strip_whitespace=True, max_length=200)] | None = (
+        None
+    )
     genre: Genre | None = None
     year: Annotated[int, Field(ge=0, le=9999)] | None = None
     country: Country | None = None

@@ -33,7 +33,11 @@ class MovieRepository(Protocol):
         ...
 
     def add_many(self, rows: Sequence[MovieCreate], now: datetime) -> list[int]:
-        """Insert many movies at once; return their ids in the order given."""
+        """Insert many movies at once, all or none; return their ids in the order given.
+
+        Raises ``DuplicateMovieError`` (and inserts nothing) when a row's (title, year) is
+        held by a live movie or by an earlier row; the transaction stays usable.
+        """
         ...
 
     def get(self, movie_id: int, *, lock: RowLock | None = None) -> Movie | None:
@@ -54,6 +58,14 @@ class MovieRepository(Protocol):
         """One page of movies matching ``query``, and the number of all matches."""
         ...
 
+    def live_holders(self, keys: Iterable[TitleYear]) -> dict[TitleYear, int]:
+        """The id of the live movie holding each of ``keys`` that one holds (bulk import)."""
+        ...
+
+    def lock_imports(self) -> None:
+        """Make this unit of work's bulk import wait for any other one until it ends."""
+        ...
+
 
 class MoviesUnitOfWork(UnitOfWork, Protocol):
     """What ``MovieService`` needs of a unit of work."""
@@ -66,18 +78,31 @@ class MoviesUnitOfWork(UnitOfWork, Protocol):
 
 @dataclass
 class MovieTable:
-    """The in-memory rows; cloned per unit of work so a rollback is just dropping the clone."""
+    """The in-memory rows; cloned per unit of work so a rollback is just dropping the clone.
+
+    ``live`` indexes the movies that are not deleted by their (title_key, year), so that a
+    uniqueness check is one lookup, not a scan: an import of N rows onto N stays linear. It is
+    built on first use (a table made from bare rows, as a listing does, has none yet).
+    """
 
     rows: dict[int, Movie] = field(default_factory=dict)
     next_id: int = 1
+    live: dict[TitleYear, int] | None = None
 
     def clone(self) -> MovieTable:
-        """A copy whose changes do not touch this table."""
-        return MovieTable(dict(self.rows), self.next_id)
+        """A copy whose changes do not touch this table (two dict copies, no re-indexing)."""
+        live = None if self.live is None else dict(self.live)
+        return MovieTable(dict(self.rows), self.next_id, live)
+
+    def live_index(self) -> dict[TitleYear, int]:
+        """(title_key, year) -> id of every movie that is not deleted."""
+        if self.live is None:
+            self.live = {_key(m): m.id for m in self.rows.values() if m.deleted_at is None}
+        return self.live
 
 
 class InMemoryMovieRepository:
-    """``MovieRepository`` over a ``MovieTable``; linear scans, for tests and embedding."""
+    """``MovieRepository`` over a ``MovieTable``; for tests and embedding."""
 
     def __init__(self, table: MovieTable) -> None:
         self._table = table
@@ -89,13 +114,19 @@ class InMemoryMovieRepository:
         return movie
 
     def add_many(self, rows: Sequence[MovieCreate], now: datetime) -> list[int]:
-        """Insert many movies at once; return their ids in the order given."""
-        ids = []
-        for data in rows:
-            movie = self._new(data, now)
-            self._insert(movie)
-            ids.append(movie.id)
-        return ids
+        """Insert many movies at once, all or none; return their ids in the order given."""
+        live = self._table.live_index()
+        keys = [(title_key(data.title), data.year) for data in rows]
+        seen: set[TitleYear] = set()
+        for data, key in zip(rows, keys, strict=True):
+            if key in live or key in seen:
+                raise DuplicateMovieError(data.title, data.year)
+            seen.add(key)
+        movies = [self._new(data, now) for data in rows]
+        for movie, key in zip(movies, keys, strict=True):
+            live[key] = movie.id
+            self._table.rows[movie.id] = movie
+        return [movie.id for movie in movies]
 
     def get(self, movie_id: int, *, lock: RowLock | None = None) -> Movie | None:
         """The movie with this id, deleted or not (writers hold every row already)."""
@@ -103,24 +134,33 @@ class InMemoryMovieRepository:
 
     def save(self, movie: Movie) -> None:
         """Overwrite a stored movie with ``movie`` (matched by id)."""
-        if movie.deleted_at is None and self.live_conflicts(
-            [(title_key(movie.title), movie.year)], exclude_id=movie.id
-        ):
+        live = self._table.live_index()
+        key = _key(movie)
+        if movie.deleted_at is None and live.get(key, movie.id) != movie.id:
             raise DuplicateMovieError(movie.title, movie.year)
+        old = self._table.rows.get(movie.id)
+        if old is not None and old.deleted_at is None and live.get(_key(old)) == movie.id:
+            del live[_key(old)]
+        if movie.deleted_at is None:
+            live[key] = movie.id
         self._table.rows[movie.id] = movie
 
     def live_conflicts(
         self, keys: Iterable[TitleYear], *, exclude_id: int | None = None
     ) -> set[TitleYear]:
         """Which of ``keys`` a movie that is not deleted already holds."""
-        wanted = set(keys)
+        live = self._table.live_index()
         return {
-            key
-            for m in self._table.rows.values()
-            if m.deleted_at is None
-            and m.id != exclude_id
-            and (key := (title_key(m.title), m.year)) in wanted
+            key for key in keys if (holder := live.get(key)) is not None and holder != exclude_id
         }
+
+    def live_holders(self, keys: Iterable[TitleYear]) -> dict[TitleYear, int]:
+        """The id of the live movie holding each of ``keys`` that one holds (bulk import)."""
+        live = self._table.live_index()
+        return {key: holder for key in keys if (holder := live.get(key)) is not None}
+
+    def lock_imports(self) -> None:
+        """Nothing to do: the storage's write lock already serializes writing units of work."""
 
     def list(self, query: MovieQuery) -> tuple[list[Movie], int]:
         """One page of movies matching ``query``, and the number of all matches."""
@@ -141,9 +181,16 @@ class InMemoryMovieRepository:
         )
 
     def _insert(self, movie: Movie) -> None:
-        if self.live_conflicts([(title_key(movie.title), movie.year)]):
+        live = self._table.live_index()
+        key = _key(movie)
+        if key in live:
             raise DuplicateMovieError(movie.title, movie.year)
+        live[key] = movie.id
         self._table.rows[movie.id] = movie
+
+
+def _key(movie: Movie) -> TitleYear:
+    return title_key(movie.title), movie.year
 
 
 def _matches(movie: Movie, query: MovieQuery) -> bool:

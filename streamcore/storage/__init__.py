@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from streamcore.auth.repository import AuthUnitOfWork
+from streamcore.config import Settings
 from streamcore.movies.repository import MoviesUnitOfWork
 from streamcore.subscriptions.repository import SubscriptionsUnitOfWork
 from streamcore.uow import Publish
@@ -34,12 +35,16 @@ class Storage(Protocol):
         """Release connections and files."""
 
 
-def open_storage(url: str, publish: Publish) -> Storage:
-    """The backend for ``url``: ``memory://`` or a SQLAlchemy URL."""
+def open_storage(url: str, publish: Publish, settings: Settings | None = None) -> Storage:
+    """The backend for ``url``: ``memory://`` or a SQLAlchemy URL.
+
+    ``settings`` gives a SQL backend its pool and timeout limits (``db_*``; default: the
+    defaults).
+    """
     if url.startswith(MEMORY_URL):
         from streamcore.storage.memory import MemoryStorage
 
         return MemoryStorage(publish)
     from streamcore.storage.sql.storage import SqlStorage
 
-    return SqlStorage.open(url, publish)
+    return SqlStorage.open(url, publish, settings)

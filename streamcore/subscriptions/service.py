@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from streamcore.auth.permissions import Permission, Principal, require
+from streamcore.auth.permissions import Permission, Principal, allows, require
 from streamcore.clock import Clock, utcnow
 from streamcore.errors import InvalidInputError, PermissionDeniedError
 from streamcore.events import (
@@ -50,7 +50,7 @@ from streamcore.subscriptions.models import (
 from streamcore.subscriptions.periods import period_end, status_at
 from streamcore.subscriptions.repository import SubscriptionsUnitOfWork, WatchWindow
 from streamcore.uow import RowLock, UnitOfWorkFactory
-from streamcore.validation import LOOKUP_TEXT_RULE, is_lookup_text, is_valid_id
+from streamcore.validation import is_valid_id, text_problem
 
 Uow = UnitOfWorkFactory[SubscriptionsUnitOfWork]
 FUTURE_PAYMENT_SLACK = timedelta(minutes=5)
@@ -84,11 +84,12 @@ class PlanService:
         """A plan by id or name (the CLI's PLAN); an inactive one only for administrators."""
         require(actor, Permission.READ_PLANS)
         ref = ref.strip()
-        if not is_lookup_text(ref):  # a driver would fail on it; no plan can have it anyway
-            raise InvalidInputError.single("plan", LOOKUP_TEXT_RULE)
+        problem = text_problem(ref)  # a lone surrogate (a \xff byte in argv), NUL...: no plan
+        if problem:
+            raise InvalidInputError.single("plan", problem)
         with self._uow(readonly=True) as uow:
             plan = uow.plans.get(int(ref)) if _is_id(ref) else uow.plans.get_by_name(ref)
-        if plan is None or not (plan.is_active or actor.may(Permission.MANAGE_PLANS)):
+        if plan is None or not (plan.is_active or allows(actor, Permission.MANAGE_PLANS)):
             raise PlanNotFoundError(ref)
         return plan
 
@@ -178,7 +179,7 @@ class PlanService:
         """Active plans; administrators may include inactive ones."""
         require(actor, Permission.READ_PLANS)
         query = query or PlanQuery()
-        if query.include_inactive and not actor.may(Permission.MANAGE_PLANS):
+        if query.include_inactive and not allows(actor, Permission.MANAGE_PLANS):
             query = query.model_copy(update={"include_inactive": False})
         with self._uow(readonly=True) as uow:
             items, total = uow.plans.list(query)
@@ -348,7 +349,7 @@ class SubscriptionService:
     ) -> Page[Subscription]:
         """Subscriptions, newest first: all for administrators, one's own otherwise."""
         query = query or SubscriptionQuery()
-        if not actor.may(Permission.MANAGE_SUBSCRIPTIONS):
+        if not allows(actor, Permission.MANAGE_SUBSCRIPTIONS):
             require(actor, Permission.MANAGE_OWN_SUBSCRIPTION)
             query = query.model_copy(update={"user_id": actor.user_id})
         with self._uow(readonly=True) as uow:
@@ -468,7 +469,7 @@ def _is_id(ref: str) -> bool:
 
 def _subject(user_id: int | None, actor: Principal) -> int:
     """Whom a new subscription is for: oneself, or anyone for an administrator."""
-    if actor.may(Permission.MANAGE_SUBSCRIPTIONS):
+    if allows(actor, Permission.MANAGE_SUBSCRIPTIONS):
         chosen = user_id if user_id is not None else actor.user_id
         if chosen is None:
             raise InvalidInputError.single("user_id", "is required")
@@ -481,7 +482,7 @@ def _subject(user_id: int | None, actor: Principal) -> int:
 
 
 def _require_self_or_admin(actor: Principal, user_id: int, own: Permission) -> None:
-    if actor.may(Permission.MANAGE_USERS):
+    if allows(actor, Permission.MANAGE_USERS):
         return
     require(actor, own)
     if actor.user_id != user_id:
@@ -505,7 +506,7 @@ def _load_plan(
 
 def _visible_plan(uow: SubscriptionsUnitOfWork, plan_id: int, actor: Principal) -> Plan:
     plan = _load_plan(uow, plan_id)
-    if not plan.is_active and not actor.may(Permission.MANAGE_PLANS):
+    if not plan.is_active and not allows(actor, Permission.MANAGE_PLANS):
         raise PlanNotFoundError(plan_id)
     return plan
 
@@ -518,7 +519,7 @@ def _load_subscription(
     lock: RowLock | None = None,
 ) -> SubscriptionRecord:
     """The subscription, if the caller may see it; another user's reads as not found."""
-    sees_all = actor.may(Permission.MANAGE_SUBSCRIPTIONS)
+    sees_all = allows(actor, Permission.MANAGE_SUBSCRIPTIONS)
     if not sees_all:
         require(actor, Permission.MANAGE_OWN_SUBSCRIPTION)
     valid = is_valid_id(subscription_id)

@@ -139,7 +139,7 @@ def test_upgrade_a_database_holding_a_foreign_movies_table(cli: Cli, db_path: Pa
 def test_upgrade_in_a_missing_directory(cli: Cli, tmp_path: Path) -> None:
     cli.url = f"sqlite:///{tmp_path / 'missing' / 'x.db'}"
     assert "cannot open the database" in cli.refused("movie", "list", code=EXIT_STORAGE)
-    assert "unable to open database file" in cli.refused("db", "upgrade", code=EXIT_STORAGE)
+    assert "cannot open the database file" in cli.refused("db", "upgrade", code=EXIT_STORAGE)
     assert not (tmp_path / "missing").exists()
 
 

@@ -229,7 +229,7 @@ def test_add_a_zero_price_written_with_a_minus_sign_reads_back_the_same(cli: Cli
         (["--price", "nan"], "price"),
         (["--price", "inf"], "price"),
         (["--price", ""], "price"),
-        (["--price", "100000000"], "price"),
+        (["--price", "10000000000"], "price"),  # 11 integer digits (SPEC §3.3: at most 10)
         (["--currency", "ABC"], "currency"),
         (["--currency", "EURO"], "currency"),
         (["--currency", ""], "currency"),

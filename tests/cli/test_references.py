@@ -23,7 +23,7 @@ from tests.cli.conftest import Cli, assert_no_traceback, assert_refused
 
 UNDECODABLE = "\udcff"  # what a \xff byte in argv becomes (surrogateescape)
 LONE = "\ud800"
-NOT_TEXT = "must be valid Unicode text (no lone surrogates, no NUL)"
+NOT_TEXT = "must be valid Unicode text (no lone surrogates)"
 
 
 @pytest.fixture
@@ -72,7 +72,8 @@ def with_ref(command: list[str], ref: str) -> list[str]:
 def test_a_user_reference_that_is_not_text_is_invalid_input(
     seeded: Cli, command: list[str], bad: str
 ) -> None:
-    assert seeded.refused(*with_ref(command, bad)) == f"error: user: {NOT_TEXT}"
+    # A USER that is not an id is an email: the email rule names it.
+    assert seeded.refused(*with_ref(command, bad)) == f"error: email: {NOT_TEXT}"
     assert seeded.json("user", "show", "1")["name"] == "Ann"
 
 
@@ -88,7 +89,7 @@ def test_a_plan_reference_that_is_not_text_is_invalid_input(
 @pytest.mark.parametrize(
     ("args", "field"),
     [
-        (["--user", UNDECODABLE, "--plan", "Basic"], "user"),
+        (["--user", UNDECODABLE, "--plan", "Basic"], "email"),
         (["--user", "1", "--plan", UNDECODABLE], "plan"),
     ],
 )

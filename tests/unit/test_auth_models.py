@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from streamcore import InvalidInputError
@@ -28,6 +30,7 @@ from streamcore.auth.models import (
     normalize_email,
 )
 from streamcore.auth.permissions import Principal, Role
+from streamcore.validation import NOT_ONE_LINE
 
 PASSWORD = "correct horse battery"
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -301,3 +304,138 @@ def test_an_error_about_a_password_never_shows_it(build: Any, password: str) -> 
     shown = " ".join([str(error.value), repr(error.value), *map(str, error.value.errors)])
     assert password not in shown
     assert password.lower() not in shown.lower()
+
+
+# --- SPEC §3 and §3.1: the cases issue 7 saw ----------------------------------------------------
+
+
+def outcome(call: Any) -> tuple[object, tuple[str, ...]]:
+    """What ``call`` returned, or the fields its ``InvalidInputError`` named."""
+    try:
+        return call(), ()
+    except InvalidInputError as error:
+        return None, error.fields
+
+
+CAFE_NFC = "caf\u00e9@example.org"
+CAFE_NFD = "cafe\u0301@example.org"
+FULL_WIDTH = "\uff41nn@example.org"  # a full-width "a"
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        (CAFE_NFC, CAFE_NFC),
+        (CAFE_NFD, CAFE_NFC),
+        (FULL_WIDTH, "ann@example.org"),
+        ("\uff21\uff2e\uff2e@EXAMPLE.org", "ann@example.org"),
+        ("  \u00c9MILE@example.org\u3000", "\u00e9mile@example.org"),
+    ],
+)
+def test_emails_are_nfkc_then_lower_case_everywhere(given: str, stored: str) -> None:
+    assert normalize_email(given) == stored
+    assert registration(email=given).email == stored
+    assert user_create(email=given).email == stored
+    assert Credentials(email=given, password="whatever").email == stored
+
+
+@given(st.text(st.characters(codec="utf-8"), max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_the_normal_form_of_an_email_is_its_own_normal_form(text: str) -> None:
+    once, refused = outcome(lambda: normalize_email(text))
+    assert refused in {(), ("email",)}
+    if not refused:
+        assert normalize_email(str(once)) == once
+
+
+@pytest.mark.parametrize(
+    "ref", ["ann\ud800@example.org", "ann\x00@example.org", "ann\u202e@example.org", "a\nb"]
+)
+def test_a_lookup_email_no_storage_could_hold_is_invalid_input(ref: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        normalize_email(ref)
+    assert caught.value.fields == ("email",)
+
+
+SURROGATE_PASSWORD = "correct horse \ud800 battery"
+BUILDS_WITH_A_PASSWORD = [
+    pytest.param(lambda p: registration(password=p), id="Registration"),
+    pytest.param(lambda p: user_create(password=p), id="UserCreate"),
+    pytest.param(lambda p: ProfilePatch(password=p), id="ProfilePatch"),
+    pytest.param(lambda p: PasswordChange(password=p), id="PasswordChange"),
+    pytest.param(lambda p: Credentials(email="ann@example.org", password=p), id="Credentials"),
+]
+
+
+@pytest.mark.parametrize("build", BUILDS_WITH_A_PASSWORD)
+@pytest.mark.parametrize(
+    ("password", "rule"),
+    [
+        (SURROGATE_PASSWORD, "valid Unicode"),
+        ("correct horse \udcff battery", "valid Unicode"),
+        ("correct horse \x00 battery", "NUL"),
+    ],
+)
+def test_a_password_that_cannot_be_hashed_as_utf_8_is_invalid_input(
+    build: Any, password: str, rule: str
+) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        build(password)
+    assert caught.value.fields == ("password",)
+    assert rule in str(caught.value)
+
+
+@pytest.mark.parametrize("build", BUILDS_WITH_A_PASSWORD)
+def test_a_password_may_hold_any_other_unicode(build: Any) -> None:
+    password = " \u202e\t\u00e9\U0001f600 tab\x07 "  # kept as typed, spaces and all
+    assert build(password).password.get_secret_value() == password
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"email": "ann\ud800@example.org"},
+        {"email": b"ann@example.org"},
+        {"email": None},
+        {"email": ["ann@example.org"]},
+        {"email": "x" * 100_000},
+        {"password": None},
+        {"password": 12345678},
+        {"password": b"secret-bytes"},
+        {"password": "x" * 100_000},
+        {"password": SURROGATE_PASSWORD},
+    ],
+)
+def test_credentials_raise_only_invalid_input(fields: dict[str, Any]) -> None:
+    data = {"email": "ann@example.org", "password": "whatever"} | fields
+    _, refused = outcome(lambda: Credentials.model_validate(data))  # anything else escapes
+    assert set(refused) <= set(fields)
+
+
+def test_a_password_that_is_the_email_in_another_form_is_refused() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        registration(email=CAFE_NFC, password=" CAFE\u0301@Example.org")
+    assert caught.value.fields == ("password",)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"name": ""}, "name: must not be empty"),
+        ({"name": "x" * 101}, "name: must be at most 100 characters"),
+        ({"role": "root"}, "role: must be one of admin, editor, subscriber"),
+        ({"is_active": "maybe"}, "is_active: must be true or false"),
+        ({"password_hash": "x"}, "password_hash: is not a known field"),
+        ({"name": "Ann\u2028Smith"}, f"name: {NOT_ONE_LINE}"),
+    ],
+)
+def test_messages_are_ours_not_pydantics(fields: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        user_create(**fields)
+    assert str(caught.value) == message
+
+
+def test_a_missing_password_is_required() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        Registration(email="ann@example.org", name="Ann")
+    assert str(caught.value) == "password: is required"

@@ -45,3 +45,70 @@ def test_settings_built_in_code_are_checked_too(field: str, value: int) -> None:
     with pytest.raises(InvalidInputError) as error:
         Settings(**{field: value})  # type: ignore[arg-type]
     assert error.value.fields == (field,)
+
+
+def test_database_limits_default_to_a_pool_that_serves_a_threadpool_server() -> None:
+    settings = Settings.from_env({})
+    assert settings.db_pool_size + settings.db_max_overflow >= 40  # Starlette's 40 threads
+    assert (settings.db_pool_size, settings.db_max_overflow) == (20, 30)
+    assert (settings.db_pool_timeout, settings.db_connect_timeout) == (10.0, 10)
+    assert settings.db_busy_timeout == 10.0
+
+
+def test_database_limits_come_from_the_environment() -> None:
+    env = {
+        "STREAMCORE_DB_POOL_SIZE": "5",
+        "STREAMCORE_DB_MAX_OVERFLOW": "0",
+        "STREAMCORE_DB_POOL_TIMEOUT": "2.5",
+        "STREAMCORE_DB_CONNECT_TIMEOUT": "3",
+        "STREAMCORE_DB_BUSY_TIMEOUT": "0.25",
+    }
+    settings = Settings.from_env(env)
+    assert (settings.db_pool_size, settings.db_max_overflow) == (5, 0)
+    assert (settings.db_pool_timeout, settings.db_connect_timeout) == (2.5, 3)
+    assert settings.db_busy_timeout == 0.25
+    assert Settings.from_env(env, db_pool_size=9).db_pool_size == 9
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "rule"),
+    [
+        ("STREAMCORE_DB_POOL_SIZE", "0", "must be >= 1"),
+        ("STREAMCORE_DB_POOL_SIZE", "many", "must be a whole number"),
+        ("STREAMCORE_DB_MAX_OVERFLOW", "-1", "must be >= 0"),
+        ("STREAMCORE_DB_CONNECT_TIMEOUT", "1.5", "must be a whole number"),
+        ("STREAMCORE_DB_POOL_TIMEOUT", "0", "must be > 0"),
+        ("STREAMCORE_DB_POOL_TIMEOUT", "soon", "must be a number of seconds"),
+        ("STREAMCORE_DB_BUSY_TIMEOUT", "nan", "must be a number of seconds"),
+        ("STREAMCORE_DB_BUSY_TIMEOUT", "inf", "must be a number of seconds"),
+        ("STREAMCORE_DB_BUSY_TIMEOUT", "1e9", "must be <= 86400"),
+        ("STREAMCORE_DB_BUSY_TIMEOUT", "-2", "must be > 0"),
+    ],
+)
+def test_a_bad_database_limit_in_the_environment_names_the_variable_and_the_rule(
+    variable: str, value: str, rule: str
+) -> None:
+    with pytest.raises(InvalidInputError) as error:
+        Settings.from_env({variable: value})
+    assert error.value.fields == (variable,)
+    assert str(error.value) == f"{variable}: {rule}"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("db_pool_size", 0),
+        ("db_pool_size", True),
+        ("db_pool_size", 2.0),
+        ("db_max_overflow", -1),
+        ("db_connect_timeout", 0),
+        ("db_pool_timeout", 0),
+        ("db_pool_timeout", False),
+        ("db_busy_timeout", float("nan")),
+        ("db_busy_timeout", "10"),
+    ],
+)
+def test_database_limits_built_in_code_are_checked_too(field: str, value: object) -> None:
+    with pytest.raises(InvalidInputError) as error:
+        Settings(**{field: value})  # type: ignore[arg-type]
+    assert error.value.fields == (field,)

@@ -7,6 +7,7 @@ import can name the line of its first bad row. The last part runs the same files
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -159,9 +160,40 @@ def test_csv_a_row_with_the_wrong_number_of_cells_names_its_line(tmp_path: Path,
     assert "cells" in str(error)
 
 
-@pytest.mark.parametrize("text", ["", "\n", "\n\ntitle,year\nAlien,1979\n"])
+@pytest.mark.parametrize("text", ["\n", "\n\ntitle,year\nAlien,1979\n", "\r\ntitle,year\n"])
 def test_csv_without_a_header_on_line_1_is_refused(tmp_path: Path, text: str) -> None:
-    assert "line 1" in str(refusal(write(tmp_path, "movies.csv", text)))
+    assert str(refusal(write(tmp_path, "movies.csv", text))) == (
+        "line 1: must be the header row (field names), not a blank line"
+    )
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])  # a BOM alone is empty too
+def test_an_empty_csv_file_is_one_clean_message_naming_the_file(
+    tmp_path: Path, encoding: str
+) -> None:
+    error = refusal(write(tmp_path, "movies.csv", "", encoding=encoding))
+
+    assert error.fields == ("file",)
+    assert (
+        str(error)
+        == f"file: {str(tmp_path / 'movies.csv')!r} is empty (a CSV file starts with a header)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("title,title,year", "title"),
+        ("title,year,genres, genres ", "genres"),
+        ("year,title,year", "year"),
+    ],
+)
+def test_a_header_naming_a_column_twice_is_refused_naming_it(
+    tmp_path: Path, header: str, column: str
+) -> None:
+    error = refusal(write(tmp_path, "movies.csv", f"{header}\nAlien,1979,x,y\n"))
+
+    assert str(error) == f"line 1: column {column!r} appears more than once"
 
 
 def test_csv_an_unclosed_quote_names_the_line_it_opens_on(tmp_path: Path) -> None:
@@ -176,6 +208,46 @@ def test_csv_a_cell_too_large_to_read_is_invalid_input_naming_its_line(tmp_path:
     )
 
     assert str(refusal(path)).startswith("line 3: ")
+
+
+@pytest.mark.parametrize(
+    ("cells", "field"),
+    [
+        ('A,2000,"{big}"', "description"),  # quoted
+        ("A,2000,{big}", "description"),  # unquoted
+        ('"{big}",2000,x', "title"),
+        ('"A, ""the"" cut\nin two lines",2000,"{big}"', "description"),  # quotes, a line break
+    ],
+)
+def test_a_5_mb_cell_reports_its_fields_rule_not_the_csv_size_limit(
+    tmp_path: Path, cells: str, field: str
+) -> None:
+    big = "x" * 5_000_000
+    path = write(
+        tmp_path, "movies.csv", "title,year,description\nOk,1999,x\n" + cells.format(big=big) + "\n"
+    )
+
+    error = refusal(path)
+
+    assert error.fields == (field,)
+    assert str(error).startswith(f"line 3: {field}: ")
+    assert "field limit" not in str(error)
+    assert len(str(error)) < 200  # the rule, not the value
+
+
+def test_a_5_mb_cell_after_a_byte_order_mark_and_crlf_lines_names_the_right_line(
+    tmp_path: Path,
+) -> None:
+    text = 'title,year,description\r\nA,2000,x\r\n\r\nB,2001,"' + "y" * 5_000_000 + '"\r\n'
+    error = refusal(write(tmp_path, "movies.csv", text, encoding="utf-8-sig"))
+
+    assert (error.fields, str(error)[:21]) == (("description",), "line 4: description: ")
+
+
+def test_a_5_mb_cell_beyond_the_header_is_a_cell_count_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "movies.csv", 'title,year\nA,2000,"' + "z" * 5_000_000 + '"\n')
+
+    assert str(refusal(path)) == "line 2: has more cells than the header's 2"
 
 
 def test_csv_header_names_are_stripped(tmp_path: Path) -> None:
@@ -225,6 +297,58 @@ def test_jsonl_a_line_that_is_not_an_object_names_its_line(tmp_path: Path, bad: 
 
     assert str(error).startswith("line 2: ")
     assert "object" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ('{"title": "A", "year": ' + "9" * 5000 + "}", "holds a number of more than 4300 digits"),
+        ('{"title": "A", "year": -' + "1" * 4301 + "}", "holds a number of more than 4300 digits"),
+        ("[" * 100_000, "nests arrays or objects too deeply"),
+        ('{"title": ' + "[" * 100_000, "nests arrays or objects too deeply"),
+        (
+            '{"genres": ' + '{"a": ' * 50_000 + "1" + "}" * 50_001,
+            "nests arrays or objects too deeply",
+        ),
+    ],
+    ids=["5000 digits", "4301 negative digits", "100000 [", "deep inside", "deep objects"],
+)
+def test_jsonl_a_line_too_big_or_deep_to_decode_is_invalid_input_naming_its_line(
+    tmp_path: Path, bad: str, message: str
+) -> None:
+    path = write(tmp_path, "movies.jsonl", '{"title": "A", "year": 2000}\n\n' + bad + "\n")
+
+    assert str(refusal(path)) == f"line 3: {message}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[{"title": "Alien", "year": 1979}, {"title": "Heat", "year": 1995}]\n',
+        '[\n  {"title": "Alien", "year": 1979},\n  {"title": "Heat", "year": 1995}\n]\n',
+    ],
+    ids=["one line", "pretty-printed"],
+)
+def test_jsonl_that_is_a_json_array_is_refused_saying_so(tmp_path: Path, text: str) -> None:
+    assert str(refusal(write(tmp_path, "movies.jsonl", text))) == (
+        "line 1: must be a JSON object (a .jsonl file holds one object per line, not an array)"
+    )
+
+
+def test_jsonl_a_line_that_is_a_json_string_names_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "movies.jsonl", '{"title": "A", "year": 2000}\n"Alien, 1979"\n')
+
+    assert str(refusal(path)) == "line 2: must be a JSON object"
+
+
+def test_jsonl_crlf_line_endings_and_a_byte_order_mark_are_read(tmp_path: Path) -> None:
+    text = '{"title": "Alien", "year": 1979}\r\n\r\n{"title": "Heat", "year": 1995}\r\n'
+    path = write(tmp_path, "movies.jsonl", text, encoding="utf-8-sig")
+
+    assert read(path) == [
+        (1, {"title": "Alien", "year": 1979}),
+        (3, {"title": "Heat", "year": 1995}),
+    ]
 
 
 # --- both formats -----------------------------------------------------------------------------
@@ -279,12 +403,37 @@ def test_a_directory_is_refused(tmp_path: Path, name: str) -> None:
     assert refusal(tmp_path / name).fields == ("file",)
 
 
-@pytest.mark.parametrize("name", ["movies.csv", "movies.jsonl"])
-def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "content", "line"),
+    [
+        ("movies.csv", b"title,year\nAlien,1979\n\nAm\xe9lie,2001\nHeat,1995\n", 4),
+        ("movies.csv", b"title,ye\xffar\nAlien,1979\n", 1),
+        ("movies.csv", b'title,year,description\nAlien,1979,"two\nlines \xc3"\n', 2),
+        ("movies.jsonl", b'{"title": "Alien", "year": 1979}\n{"title": "Am\xe9lie"}\n', 2),
+    ],
+)
+def test_a_byte_that_is_not_utf8_names_its_line(
+    tmp_path: Path, name: str, content: bytes, line: int
+) -> None:
     path = tmp_path / name
-    path.write_bytes(b'{"title": "Am\xe9lie", "year": 2001}\n')
+    path.write_bytes(content)
 
-    assert refusal(path).fields == ("file",)
+    assert str(refusal(path)) == f"line {line}: is not UTF-8 text"
+
+
+def test_rows_before_a_bad_byte_are_read_first(tmp_path: Path) -> None:
+    # The bad byte is far into the file: every row before it comes out, then the error.
+    good = "".join(f"Movie {n},2000\n" for n in range(3000))
+    path = tmp_path / "movies.csv"
+    path.write_bytes(b"title,year\n" + good.encode() + b"Bad \x80,2000\n")
+    rows = read_rows(path)
+
+    lines = [line for line, _ in itertools.islice(rows, 3000)]
+    with pytest.raises(InvalidInputError) as caught:
+        next(rows)
+
+    assert lines == list(range(2, 3002))
+    assert str(caught.value) == "line 3002: is not UTF-8 text"
 
 
 # --- through import_movies, on every backend -----------------------------------------------

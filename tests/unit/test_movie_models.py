@@ -6,8 +6,10 @@ keyword arguments or through ``model_validate``; pydantic's own ``ValidationErro
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -380,3 +382,129 @@ def test_query_refuses_an_invalid_value_naming_the_field(
     build: Build, field: str, value: Any
 ) -> None:
     assert refusal(build, MovieQuery, {field: value}).fields == (field,)
+
+
+# --- SPEC §3 for every field: the cases issue 7 saw -------------------------------------------
+
+
+@builders
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [
+        ("title", "Alien\u202e", "bidirectional"),
+        ("title", "Ali\u2066en", "bidirectional"),
+        ("title", "Ali\u2028en", "one line"),
+        ("title", "Ali\u2029en", "one line"),
+        ("title", "Ali\x85en", "one line"),
+        ("title", "Ali\x07en", "one line"),
+        ("title", "Ali\ten", "one line"),
+        ("title", "Ali\ud800en", "valid Unicode"),
+        ("title", f"Ali{chr(0xDCFF)}en", "valid Unicode"),  # chr(): ruff folds surrogates
+        ("title", "Ali\x00en", "NUL"),
+        ("title", b"Alien", "text"),
+        ("description", "text\x1b[31m", "control characters"),
+        ("description", "text\x00", "NUL"),
+        ("description", "text\ud800", "valid Unicode"),
+        ("media_path", "films/al\x1fien.mp4", "one line"),
+        ("media_path", "films/\u202eien.mp4", "bidirectional"),
+        ("genres", ["drama\u202e"], "bidirectional"),
+        ("countries", ["G\x00B"], "NUL"),
+    ],
+)
+def test_text_breaking_spec_3_is_refused_with_the_rule(
+    build: Build, field: str, value: Any, rule: str
+) -> None:
+    error = refusal(build, MovieCreate, REQUIRED | {field: value})
+
+    assert [field_root(f) for f in error.fields] == [field]
+    assert rule in str(error)
+
+
+def test_a_description_keeps_its_line_breaks_and_tabs() -> None:
+    text = "First line.\r\nSecond\tline.\n\nThird, with \u2028 and bidi \u202b ok."
+
+    assert MovieCreate(**REQUIRED, description=f"  {text}\n").description == text
+
+
+@builders
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("year", True),
+        ("year", False),
+        ("year", 1979.0),
+        ("year", "1979.0"),
+        ("year", "1_979"),
+        ("year", Decimal("1979")),
+        ("duration_minutes", True),
+        ("duration_minutes", 90.0),
+        ("duration_minutes", [90]),
+    ],
+)
+def test_a_bool_or_a_float_is_not_a_whole_number(build: Build, field: str, value: Any) -> None:
+    error = refusal(build, MovieCreate, REQUIRED | {field: value})
+
+    assert str(error) == f"{field}: must be a whole number"
+
+
+@pytest.mark.parametrize(
+    "year",
+    [10**5000, -(10**5000), "9" * 5000, "9" * 19, 2**63],
+    ids=["10**5000", "-10**5000", "5000 digits", "19 digits", "2**63"],  # no str(10**5000)
+)
+def test_a_huge_number_is_a_clean_refusal(year: Any) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        MovieCreate(title="Alien", year=year)
+
+    assert caught.value.fields == ("year",)
+    assert len(str(caught.value)) < 100
+
+
+def test_a_ten_megabyte_media_path_is_refused_cheaply() -> None:
+    started = time.perf_counter()
+    with pytest.raises(InvalidInputError) as caught:
+        MovieCreate(**REQUIRED, media_path="a" * 10_000_000)
+
+    assert str(caught.value) == "media_path: must be at most 1024 characters"
+    assert time.perf_counter() - started < 0.5
+    assert MovieCreate(**REQUIRED, media_path="a" * 1024).media_path == "a" * 1024
+
+
+def test_a_huge_cell_is_not_quoted_whole_in_the_message() -> None:
+    for field in ("genres", "countries"):
+        with pytest.raises(InvalidInputError) as caught:
+            MovieCreate(**REQUIRED, **{field: ["x y" * 100_000]})
+        assert len(str(caught.value)) < 120
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"year": 1979}, "title: is required"),
+        ({"title": "", "year": 1979}, "title: must not be empty"),
+        ({"title": "T" * 201, "year": 1979}, "title: must be at most 200 characters"),
+        (REQUIRED | {"rating": 5}, "rating: is not a known field"),
+        (REQUIRED | {"genres": "drama"}, "genres: must be a list"),
+        (REQUIRED | {"title": 42}, "title: must be text"),
+        (REQUIRED | {"year": "recent"}, "year: must be a whole number"),
+    ],
+)
+def test_messages_are_ours_not_pydantics(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        MovieCreate.model_validate(data)
+
+    assert str(caught.value) == message
+
+
+def test_a_query_refuses_a_bad_choice_naming_the_choices() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        MovieQuery(trashed="all")
+
+    assert str(caught.value) == "trashed: must be one of without, with, only"
+
+
+def test_json_too_deep_or_broken_is_invalid_input() -> None:
+    for text in ["[" * 100_000, "{", '{"title": "\\ud800", "year": 1979}']:
+        with pytest.raises(InvalidInputError):
+            MovieCreate.model_validate_json(text)
+    assert MovieCreate.model_validate_json('{"title": "Alien", "year": 1979}').title == "Alien"

@@ -274,3 +274,58 @@ def test_seeing_deleted_movies_needs_an_editor_or_admin(
 @pytest.mark.parametrize("name", [*WRITES, *READS, *DELETED_READS])
 def test_the_trusted_local_caller_may_call_every_movie_method(core: StreamCore, name: str) -> None:
     {**WRITES, **READS, **DELETED_READS}[name](core, SYSTEM)  # raises nothing
+
+
+def _sample(annotation: str) -> object:
+    """A valid argument of the annotated type, so that only the actor is wrong."""
+    from streamcore.auth.models import PasswordChange, ProfilePatch, UserCreate, UserPatch
+    from streamcore.subscriptions.models import (
+        PaymentCreate,
+        PlanChange,
+        PlanCreate,
+        PlanPatch,
+        SubscriptionCreate,
+    )
+
+    samples: dict[str, object] = {
+        "int": 1,
+        "str": "1",
+        "MovieCreate": MovieCreate(title="Heat", year=1995),
+        "MoviePatch": MoviePatch(title="Heat"),
+        "UserCreate": UserCreate(email="a@example.org", password="long enough", name="A"),
+        "UserPatch": UserPatch(name="A"),
+        "ProfilePatch": ProfilePatch(name="A"),
+        "PasswordChange": PasswordChange(password="long enough"),
+        "PlanCreate": PlanCreate(name="Basic", price="1", currency="EUR", period="month"),
+        "PlanPatch": PlanPatch(name="Basic"),
+        "PlanChange": PlanChange(plan_id=1),
+        "SubscriptionCreate": SubscriptionCreate(plan_id=1),
+        "PaymentCreate": PaymentCreate(amount="1", currency="EUR", reference="r"),
+    }
+    return samples.get(annotation, [])
+
+
+def test_no_service_method_takes_none_for_an_actor() -> None:
+    """A forgotten actor (None) raises TypeError before anything is read or written."""
+    with StreamCore.open("memory://", hasher=Argon2Hasher(CHEAPEST)) as core:
+        calls = [
+            method
+            for service in (
+                core.auth,
+                core.movies,
+                core.plans,
+                core.subscriptions,
+                core.entitlements,
+            )
+            for name, method in inspect.getmembers(service, inspect.ismethod)
+            if not name.startswith("_") and "actor" in inspect.signature(method).parameters
+        ]
+        for method in calls:
+            arguments = [
+                _sample(p.annotation)
+                for p in inspect.signature(method).parameters.values()
+                if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty
+            ]
+            with pytest.raises(TypeError, match="actor must be a Principal"):
+                method(*arguments, actor=None)
+    assert len(calls) > 30

@@ -17,6 +17,7 @@ import pytest
 from streamcore import InvalidInputError
 from streamcore.storage.sql.schema import subscriptions
 from streamcore.subscriptions.models import (
+    MAX_AMOUNT,
     PaymentCreate,
     Plan,
     PlanChange,
@@ -27,6 +28,7 @@ from streamcore.subscriptions.models import (
     SubscriptionQuery,
     SubscriptionRecord,
 )
+from streamcore.subscriptions.periods import period_end
 
 PLAN: dict[str, Any] = {"name": "Basic", "price": "9.99", "currency": "EUR", "period": "month"}
 PAYMENT: dict[str, Any] = {"amount": "9.99", "currency": "EUR", "reference": "ref-1"}
@@ -41,6 +43,10 @@ PAYMENT: dict[str, Any] = {"amount": "9.99", "currency": "EUR", "reference": "re
         ("10", "10.00"),
         (" 7.25 ", "7.25"),
         ("99999999.99", "99999999.99"),
+        ("9999999999.99", "9999999999.99"),  # SPEC §3.3: at most 10 integer digits
+        ("0009999999999.99", "9999999999.99"),
+        (Decimal("1E+3"), "1000.00"),
+        (Decimal("-0"), "0.00"),
         (Decimal("3.1"), "3.10"),
         (12, "12.00"),
     ],
@@ -69,7 +75,9 @@ def test_a_price_becomes_an_exact_decimal(price: object, stored: str) -> None:
         "NaN",
         "Infinity",
         "1e100",
-        "100000000.00",
+        "10000000000.00",
+        "10000000000",
+        10**10,
         None,
     ],
 )
@@ -214,3 +222,135 @@ def test_outputs_are_immutable() -> None:
     with pytest.raises(pydantic.ValidationError):
         plan.price = Decimal("0.01")  # type: ignore[misc]
     assert plan.price == Decimal("9.99")
+
+
+# --- SPEC §3 and §3.3: the cases issue 7 saw ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("price", "rule"),
+    [
+        (Decimal("1e1000"), "at most 9999999999.99"),
+        (Decimal("1e999999999"), "at most 9999999999.99"),
+        (Decimal("-1e1000"), ">= 0"),
+        (Decimal("1e-1000"), "at most 2 decimals"),
+        (Decimal("NaN"), "decimal number"),
+        (Decimal("sNaN"), "decimal number"),
+        (Decimal("Infinity"), "decimal number"),
+        ("Infinity", "decimal number"),
+        ("-Infinity", "decimal number"),
+        ("1" * 28, "at most 9999999999.99"),
+        ("1" * 28 + ".00", "at most 9999999999.99"),
+        ("9" * 5000, "decimal number"),
+        (10**5000, "at most 9999999999.99"),
+        (float("nan"), "not a float"),
+        (float("inf"), "not a float"),
+        ([9.99], "decimal number"),
+        (b"9.99", "decimal number"),
+    ],
+    ids=lambda value: repr(value)[:20] if not isinstance(value, int) else "huge-int",
+)
+def test_money_of_any_size_is_invalid_input_naming_the_field(price: object, rule: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        PlanCreate(**(PLAN | {"price": price}))
+    assert caught.value.fields == ("price",)
+    assert rule in str(caught.value)
+    with pytest.raises(InvalidInputError) as caught:
+        PaymentCreate(**(PAYMENT | {"amount": price}))
+    assert caught.value.fields == ("amount",)
+
+
+def test_money_ignores_the_callers_decimal_context() -> None:
+    import decimal
+
+    with decimal.localcontext(decimal.Context(prec=3, traps=[decimal.Inexact])):
+        assert PlanCreate(**(PLAN | {"price": "9999999999.99"})).price == MAX_AMOUNT
+
+
+@pytest.mark.parametrize(
+    "paid_at",
+    [
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1))),
+        datetime(1, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=-1))),
+        datetime(9999, 12, 31, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(1999, 12, 31, 23, 59, tzinfo=UTC),
+        datetime(2000, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))),  # 1999 in UTC
+        datetime(9000, 1, 1, tzinfo=UTC),
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+        "9999-12-31T23:59:59Z",
+    ],
+    ids=str,
+)
+def test_paid_at_far_out_is_invalid_input_with_the_bounds(paid_at: object) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        PaymentCreate(**(PAYMENT | {"paid_at": paid_at}))
+    assert str(caught.value) == "paid_at: must be between 2000-01-01 and 8999-12-31 (UTC)"
+
+
+@pytest.mark.parametrize(
+    "paid_at",
+    [datetime(2000, 1, 1, tzinfo=UTC), datetime(8999, 12, 31, 23, 59, 59, tzinfo=UTC)],
+    ids=str,
+)
+def test_paid_at_within_the_bounds_leaves_room_for_a_period(paid_at: datetime) -> None:
+    payment = PaymentCreate(**(PAYMENT | {"paid_at": paid_at}))
+    assert payment.paid_at == paid_at
+    assert period_end(paid_at, "year").year == paid_at.year + 1
+
+
+@pytest.mark.parametrize("paid_at", [1_700_000_000, 1.7e9, True, [2026, 1, 31]], ids=str)
+def test_paid_at_is_a_date_and_time_not_a_number(paid_at: object) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        PaymentCreate(**(PAYMENT | {"paid_at": paid_at}))
+    assert caught.value.fields == ("paid_at",)
+
+
+@pytest.mark.parametrize(
+    "bad_id",
+    [True, False, 3.0, "3.0", Decimal(3), 10**5000, "9" * 5000],
+    ids=["True", "False", "3.0", "'3.0'", "Decimal(3)", "10**5000", "5000 digits"],
+)
+def test_an_id_is_a_whole_number_not_a_bool_or_float(bad_id: object) -> None:
+    for model, field in [
+        (SubscriptionCreate, "plan_id"),
+        (PlanChange, "plan_id"),
+        (SubscriptionQuery, "user_id"),
+    ]:
+        with pytest.raises(InvalidInputError) as caught:
+            model(**{field: bad_id})
+        assert caught.value.fields == (field,)
+        assert "whole number" in str(caught.value) or "at most" in str(caught.value)
+
+
+def test_an_id_may_be_given_as_digits() -> None:
+    assert SubscriptionCreate(plan_id=" 7 ", user_id="12").model_dump() == {
+        "plan_id": 7,
+        "user_id": 12,
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "rule"),
+    [
+        ({"name": "Basic\u202e"}, "bidirectional"),
+        ({"name": "Ba\u2028sic"}, "one line"),
+        ({"name": "Ba\ud800sic"}, "valid Unicode"),
+        ({"description": "Ok\nbut \x1b not"}, "control characters"),
+        ({"currency": "EU\u202eR"}, "bidirectional"),
+        ({"currency": "E" * 100_000}, "ISO 4217"),
+    ],
+)
+def test_plan_text_follows_spec_3(fields: dict[str, Any], rule: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        PlanCreate(**(PLAN | fields))
+    assert caught.value.fields == tuple(fields)
+    assert rule in str(caught.value)
+    assert len(str(caught.value)) < 120
+
+
+def test_a_payment_reference_is_one_line() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        PaymentCreate(**(PAYMENT | {"reference": "ch_1\x00\n2"}))
+    assert caught.value.fields == ("reference",)

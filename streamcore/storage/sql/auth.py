@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from streamcore.auth.errors import DuplicateEmailError
 from streamcore.auth.models import User, UserCreate, UserQuery
 from streamcore.auth.repository import user_search_key
 from streamcore.storage.sql.locks import lock_variants
 from streamcore.storage.sql.schema import login_failures, tokens, users
 from streamcore.storage.sql.text import contains
+from streamcore.storage.sql.violations import integrity_failure
 from streamcore.uow import RowLock
 
 _USER_COLUMNS = [c for c in users.c if c.name not in {"password_hash", "search_key"}]
@@ -55,9 +55,7 @@ class SqlUserRepository:
                 sa.insert(users).values(values).returning(users.c.id)
             ).scalar_one()
         except IntegrityError as exc:
-            if "email" not in str(exc.orig):
-                raise
-            raise DuplicateEmailError(data.email) from exc
+            raise integrity_failure(exc, users, values, self._conn) from exc
         return User(
             id=user_id, **data.model_dump(exclude={"password"}), created_at=now, updated_at=now
         )

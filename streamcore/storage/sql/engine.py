@@ -1,23 +1,68 @@
-"""Engines: SQLite gets WAL, a busy timeout and real transactions (BEGIN IMMEDIATE for writes)."""
+"""Engines: SQLite gets WAL, a busy timeout and real transactions (BEGIN IMMEDIATE for writes);
+PostgreSQL a connect timeout, TCP keepalives and a lock timeout; both a pool sized by settings."""
 
 from __future__ import annotations
 
 import logging
+import math
+import sqlite3
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.pool import QueuePool
 
+from streamcore.config import Settings
 from streamcore.errors import InvalidInputError, StorageError
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "streamcore_write"
 """Execution option on a connection whose transaction will write (SQLite: BEGIN IMMEDIATE)."""
 QUERY_ONLY = "streamcore_query_only"
 """Where a pooled SQLite connection remembers the ``query_only`` pragma it is in."""
+LIMITS_OPTION = "streamcore_limits"
+"""Engine execution option holding the engine's ``Limits``, so errors can quote them."""
+SQLITE_BUSY = {5, 6}
+"""SQLite's primary result codes for "busy" (SQLITE_BUSY, SQLITE_LOCKED)."""
+WAL_RETRY_PAUSE = 0.005
+# A dead PostgreSQL peer is noticed after ~60 s of silence instead of the kernel's two hours.
+POSTGRES_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The timeouts and pool bounds an engine was made with."""
+
+    busy_timeout: float
+    connect_timeout: int
+    pool_size: int
+    max_overflow: int
+    pool_timeout: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        """The database limits of ``settings``."""
+        return cls(
+            busy_timeout=settings.db_busy_timeout,
+            connect_timeout=settings.db_connect_timeout,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
+        )
+
+    @property
+    def busy_timeout_ms(self) -> int:
+        """The busy timeout in whole milliseconds, at least 1."""
+        return max(1, math.ceil(self.busy_timeout * 1000))
 
 
 class _NoResultRows(logging.Filter):
@@ -30,27 +75,73 @@ class _NoResultRows(logging.Filter):
 _ROW_FILTER = _NoResultRows()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; raises ``InvalidInputError``/``StorageError`` for bad URLs."""
+def make_engine(url: str, settings: Settings | None = None) -> Engine:
+    """An engine for ``url`` with the ``db_*`` limits of ``settings`` (default: the defaults).
+
+    Raises ``InvalidInputError``/``StorageError`` for bad URLs; connects only when used.
+    """
+    limits = Limits.of(settings or Settings())
     try:
         parsed = sa.make_url(url)
+        backend = parsed.get_backend_name()
         engine = sa.create_engine(
             parsed,
-            pool_pre_ping=parsed.get_backend_name() != "sqlite",
+            pool_pre_ping=backend != "sqlite",
             # Parameters hold password hashes and token digests: never in logs or errors.
             hide_parameters=True,
+            connect_args=_connect_args(parsed, limits),
+            execution_options={LIMITS_OPTION: limits},
+            **_pool_args(parsed, limits),
         )
     except (ArgumentError, ValueError):
         raise InvalidInputError.single("database_url", "is not a valid database URL") from None
-    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+    except (NoSuchModuleError, ModuleNotFoundError):
         hint = " (install streamcore[postgres])" if "postgres" in url else ""
-        raise StorageError(f"no driver for this database URL{hint}: {exc}") from None
+        raise StorageError(f"no driver is installed for this database URL{hint}") from None
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, limits)
+    elif engine.dialect.name == "postgresql":
+        _configure_postgres(engine)
     logger = logging.getLogger("sqlalchemy.engine.Engine")
     if _ROW_FILTER not in logger.filters:
         logger.addFilter(_ROW_FILTER)
     return engine
+
+
+def limits_of(engine: Engine) -> Limits:
+    """The limits ``engine`` was made with (the defaults for an engine made elsewhere)."""
+    limits = engine.get_execution_options().get(LIMITS_OPTION)
+    return limits if isinstance(limits, Limits) else Limits.of(Settings())
+
+
+def _pool_args(url: URL, limits: Limits) -> dict[str, Any]:
+    """Pool bounds, for the dialects that pool with a queue (not SQLite in memory)."""
+    dialect: Any = url.get_dialect()  # get_pool_class is on every dialect, not in its stubs
+    if not issubclass(dialect.get_pool_class(url), QueuePool):
+        return {}
+    return {
+        "pool_size": limits.pool_size,
+        "max_overflow": limits.max_overflow,
+        "pool_timeout": limits.pool_timeout,
+    }
+
+
+def _connect_args(url: URL, limits: Limits) -> dict[str, Any]:
+    """Driver options; a value the URL's query already sets is left to the URL."""
+    if url.get_backend_name() != "postgresql":
+        return {}
+    defaults: dict[str, Any] = {"connect_timeout": limits.connect_timeout, **POSTGRES_KEEPALIVES}
+    args = {name: value for name, value in defaults.items() if name not in url.query}
+    # A lock wait ends like SQLite's busy wait: after the busy timeout, as "busy" (decision 74).
+    # The URL's own options come after ours, so that one of its own -c lock_timeout wins.
+    lock_timeout = f"-c lock_timeout={limits.busy_timeout_ms}"
+    own = url.query.get("options")
+    args["options"] = lock_timeout if not own else f"{lock_timeout} {_one(own)}"
+    return args
+
+
+def _one(value: str | tuple[str, ...]) -> str:
+    return value if isinstance(value, str) else " ".join(value)
 
 
 def missing_sqlite_file(engine: Engine) -> bool:
@@ -61,14 +152,14 @@ def missing_sqlite_file(engine: Engine) -> bool:
     return not database.startswith("file:") and not Path(database).exists()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, limits: Limits) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's own transaction handling is off; we emit BEGIN ourselves (below).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA busy_timeout = {limits.busy_timeout_ms}")
+        _switch_to_wal(cursor, limits)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -77,13 +168,52 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         # A writer takes the write lock up front: a deferred transaction that upgrades to a
         # writer later fails at once with SQLITE_BUSY instead of waiting out the timeout.
-        write = conn.get_execution_options().get(WRITE_OPTION, False)
+        write = conn.get_execution_options().get(WRITE_OPTION)
+        statement = "BEGIN IMMEDIATE" if write else "BEGIN"
+        reader = write is False  # a unit of work said so; migrations and tools say nothing
         # Straight to the driver: SQLAlchemy's statement machinery would cost more than BEGIN.
         dbapi_connection: Any = conn.connection.dbapi_connection
         # A read-only unit of work cannot write (query_only), on every backend alike; the
         # pragma is sent only when a pooled connection switches between readers and writers.
         info = conn.connection.info
-        if info.get(QUERY_ONLY) != (not write):
-            dbapi_connection.execute(f"PRAGMA query_only = {int(not write)}")
-            info[QUERY_ONLY] = not write
-        dbapi_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            if info.get(QUERY_ONLY, False) != reader:
+                dbapi_connection.execute(f"PRAGMA query_only = {int(reader)}")
+                info[QUERY_ONLY] = reader
+            dbapi_connection.execute(statement)
+        except sqlite3.Error as exc:
+            # SQLAlchemy wraps driver errors only around its own calls, not around this
+            # event: wrap it the same way, so every caller translates it like any other.
+            raise DBAPIError.instance(
+                statement, None, exc, sqlite3.Error, hide_parameters=True
+            ) from exc
+
+
+def _configure_postgres(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # A read-only unit of work begins READ ONLY; every other transaction as the server's
+        # default (None, not READ WRITE: a database made read-only on purpose stays so).
+        # psycopg puts it into its BEGIN: no round trip of its own.
+        reader = conn.get_execution_options().get(WRITE_OPTION) is False
+        dbapi_connection: Any = conn.connection.dbapi_connection
+        wanted = True if reader else None
+        if dbapi_connection.read_only is not wanted:
+            dbapi_connection.read_only = wanted
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor, limits: Limits) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while busy, up to the busy timeout.
+
+    Switching a new file to WAL needs an exclusive lock, and SQLite answers "database is
+    locked" at once, without its busy handler, while another connection switches or writes it.
+    """
+    deadline = time.monotonic() + limits.busy_timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF not in SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_RETRY_PAUSE)

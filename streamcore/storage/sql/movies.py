@@ -12,13 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from streamcore.movies.errors import DuplicateMovieError
 from streamcore.movies.models import Movie, MovieCreate, MovieQuery
 from streamcore.movies.repository import TitleYear, title_key
-from streamcore.storage.sql.bulk import insert_rows
+from streamcore.storage.sql.bulk import Memo, insert_columns, insert_rows
 from streamcore.storage.sql.locks import lock_variants
 from streamcore.storage.sql.schema import movie_countries, movie_genres, movies, plan_movies
 from streamcore.storage.sql.text import contains
+from streamcore.storage.sql.violations import integrity_failure
 from streamcore.uow import RowLock
 
 _SORT_COLUMNS = {
@@ -33,12 +33,30 @@ _SORT_COLUMNS = {
 _MOVIE_BY_ID = sa.select(movies).where(movies.c.id == sa.bindparam("id"))
 _MOVIE_BY_ID_LOCKED = lock_variants(_MOVIE_BY_ID)
 
+# The bulk-import path's statements, built once for the same reason (one run per batch).
+# Asked by title only (the unique index's leading column), years matched in Python: much
+# cheaper for SQLite than a row-value IN list.
+_LIVE_BY_TITLE_KEYS = sa.select(movies.c.id, movies.c.title_key, movies.c.year).where(
+    movies.c.deleted_at.is_(None),
+    movies.c.title_key.in_(sa.bindparam("keys", expanding=True)),
+)
+_LAST_ID = sa.select(sa.func.coalesce(sa.func.max(movies.c.id), 0))
+_NEXT_IDS = sa.text(
+    "SELECT nextval(pg_get_serial_sequence('movies', 'id')) FROM generate_series(1, :count)"
+)
+_LOCK_IMPORTS = sa.text("SELECT pg_advisory_xact_lock(:key)")
+IMPORT_LOCK_KEY = int.from_bytes(b"scimport", "big")
+"""The advisory lock (PostgreSQL) bulk imports take: a constant bigint no other code uses."""
+
 
 class SqlMovieRepository:
     """``MovieRepository`` for SQLite and PostgreSQL; never commits."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        # An import's batches share their tag lists and those lists' JSON (add_many).
+        self._tag_lists: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._memo: Memo = {}
 
     def add(self, data: MovieCreate, now: datetime) -> Movie:
         """Insert one movie and return it with its id."""
@@ -53,22 +71,63 @@ class SqlMovieRepository:
     def add_many(self, rows: Sequence[MovieCreate], now: datetime) -> list[int]:
         """Insert many movies at once; return their ids in the order given.
 
-        One ``executemany`` without RETURNING (with it, SQLAlchemy sends SQLite one statement
-        per row), then the new ids are read back by their (title, year), unique among live
-        movies: rows of other writers that commit meanwhile cannot carry our keys.
+        The ids are reserved first (decision 51), so the rows go to the driver in one
+        ``executemany`` with their ids, column by column, and nothing is read back. The batch
+        runs in a savepoint: if another writer committed one of its (title, year) keys since
+        the caller checked, ``DuplicateMovieError`` leaves the transaction usable for the
+        caller to find out which row it was.
         """
         if not rows:
             return []
-        before = self._conn.execute(sa.select(sa.func.max(movies.c.id))).scalar() or 0
-        with _duplicates_as_conflicts(None):
-            insert_rows(self._conn, movies, [_row_values(data, now) for data in rows])
-        new = sa.select(movies.c.id, movies.c.title_key, movies.c.year).where(
-            movies.c.id > before, movies.c.deleted_at.is_(None)
-        )
-        id_of = {(key, year): movie_id for movie_id, key, year in self._conn.execute(new)}
-        ids = [id_of[(title_key(data.title), data.year)] for data in rows]
-        self._insert_tags(zip(ids, rows, strict=True))
+        ids = self._reserve_ids(len(rows))
+        shared = self._tag_lists  # one object per distinct tag list: its JSON is made once
+        genres = [shared.setdefault(g, g) for g in (tuple(m.genres) for m in rows)]
+        countries = [shared.setdefault(c, c) for c in (tuple(m.countries) for m in rows)]
+        columns: dict[str, Sequence[Any]] = {
+            "id": ids,
+            "title": [m.title for m in rows],
+            "title_key": [title_key(m.title) for m in rows],
+            "description": [m.description for m in rows],
+            "year": [m.year for m in rows],
+            "duration_minutes": [m.duration_minutes for m in rows],
+            "genres": genres,
+            "countries": countries,
+            "media_path": [m.media_path for m in rows],
+        }
+        constants = {"created_at": now, "updated_at": now, "deleted_at": None}
+        with _duplicates_as_conflicts(None), self._conn.begin_nested():
+            insert_columns(self._conn, movies, columns, constants, self._memo)
+            _insert_new_tags(self._conn, movie_genres, "genre", ids, genres)
+            _insert_new_tags(self._conn, movie_countries, "country", ids, countries)
         return ids
+
+    def lock_imports(self) -> None:
+        """Make bulk imports on this database wait for each other (decision 52).
+
+        PostgreSQL: a transaction-level advisory lock, so two imports never insert into the
+        unique index in crossing orders (a deadlock). SQLite's writer lock already does this.
+        """
+        if self._conn.dialect.name == "postgresql":
+            self._conn.execute(_LOCK_IMPORTS, {"key": IMPORT_LOCK_KEY})
+
+    def live_holders(self, keys: Iterable[TitleYear]) -> dict[TitleYear, int]:
+        """The id of the live movie holding each of ``keys`` that one holds."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        titles = sorted({key for key, _ in wanted})
+        found = self._conn.execute(_LIVE_BY_TITLE_KEYS, {"keys": titles})
+        return {(key, year): movie_id for movie_id, key, year in found if (key, year) in wanted}
+
+    def _reserve_ids(self, count: int) -> list[int]:
+        """``count`` new ids, ascending, that no other writer will use."""
+        if self._conn.dialect.name == "postgresql":
+            reserved = self._conn.execute(_NEXT_IDS, {"count": count}).scalars()
+            return sorted(reserved)
+        # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE), so nobody else
+        # inserts until it ends; rowids above the largest are free.
+        last = self._conn.execute(_LAST_ID).scalar_one()
+        return list(range(last + 1, last + 1 + count))
 
     def get(self, movie_id: int, *, lock: RowLock | None = None) -> Movie | None:
         """The movie with this id, deleted or not."""
@@ -147,6 +206,19 @@ class SqlMovieRepository:
             )
         insert_rows(self._conn, movie_genres, genres)
         insert_rows(self._conn, movie_countries, countries)
+
+
+def _insert_new_tags(
+    conn: Connection,
+    table: sa.Table,
+    column: str,
+    ids: Sequence[int],
+    tags: Sequence[tuple[str, ...]],
+) -> None:
+    """The tag rows of new (live) movies, column by column."""
+    movie_ids = [movie_id for movie_id, own in zip(ids, tags, strict=True) for _ in own]
+    values = [tag for own in tags for tag in own]
+    insert_columns(conn, table, {"movie_id": movie_ids, column: values}, {"live": True})
 
 
 def _row_values(data: MovieCreate, now: datetime) -> dict[str, Any]:
@@ -262,17 +334,9 @@ def _movie_conditions(query: MovieQuery) -> list[sa.ColumnElement[bool]]:
 
 @contextmanager
 def _duplicates_as_conflicts(movie: MovieCreate | Movie | None) -> Iterator[None]:
-    """Turn the unique index's violation into ``DuplicateMovieError``."""
+    """Turn the unique index's violation into ``DuplicateMovieError`` (``violations.py``)."""
     try:
         yield
     except IntegrityError as exc:
-        if not _is_title_year_violation(exc):
-            raise
-        raise DuplicateMovieError(
-            movie.title if movie else None, movie.year if movie else None
-        ) from exc
-
-
-def _is_title_year_violation(exc: IntegrityError) -> bool:
-    text = str(exc.orig)
-    return "uq_movies_title_year_live" in text or "movies.title_key, movies.year" in text
+        row = {} if movie is None else {"title": movie.title, "year": movie.year}
+        raise integrity_failure(exc, movies, row) from exc

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
+from streamcore.config import Settings
 from streamcore.errors import SchemaOutdatedError, StorageError
 from streamcore.storage.sql.auth import (
     SqlLoginAttemptRepository,
@@ -16,6 +18,7 @@ from streamcore.storage.sql.auth import (
     SqlUserRepository,
 )
 from streamcore.storage.sql.engine import WRITE_OPTION, make_engine
+from streamcore.storage.sql.failures import storage_error
 from streamcore.storage.sql.movies import SqlMovieRepository
 from streamcore.storage.sql.schema import REVISIONS, SCHEMA_REVISION
 from streamcore.storage.sql.subscriptions import (
@@ -37,9 +40,12 @@ class SqlStorage:
         self._publish = publish
 
     @classmethod
-    def open(cls, url: str, publish: Publish) -> SqlStorage:
-        """Connect and check the schema; a new SQLite database is migrated on first use."""
-        engine = make_engine(url)
+    def open(cls, url: str, publish: Publish, settings: Settings | None = None) -> SqlStorage:
+        """Connect and check the schema; a new SQLite database is migrated on first use.
+
+        ``settings`` gives the pool and timeout limits (``db_*``); its URL is not used.
+        """
+        engine = make_engine(url, settings)
         try:
             ensure_schema(engine)
         except BaseException:
@@ -57,7 +63,7 @@ class SqlStorage:
             with self.engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
         except SQLAlchemyError as exc:
-            raise StorageError(f"the database does not answer: {type(exc).__name__}") from exc
+            raise storage_error(exc, self.engine) from exc
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -76,10 +82,14 @@ class SqlUnitOfWork(EventCollector):
     def __enter__(self) -> Self:
         try:
             conn = self._engine.connect()
-            conn.execution_options(**self._options())
+        except SQLAlchemyError as exc:
+            raise storage_error(exc, self._engine) from exc
+        try:
+            conn.execution_options(**{WRITE_OPTION: not self._readonly})
             conn.begin()
         except SQLAlchemyError as exc:
-            raise _storage_error(exc) from exc
+            conn.close()
+            raise storage_error(exc, self._engine) from exc
         self._conn = conn
         self.movies = SqlMovieRepository(conn)
         self.users = SqlUserRepository(conn)
@@ -98,22 +108,15 @@ class SqlUnitOfWork(EventCollector):
         tb: TracebackType | None,
     ) -> None:
         conn, self._conn = self._conn, None
+        failure = exc if isinstance(exc, SQLAlchemyError) else None
         if conn is not None:
             try:
                 conn.close()  # rolls back whatever was not committed
-            except SQLAlchemyError:
-                if exc is None:
-                    raise
+            except SQLAlchemyError as close_error:
+                failure = close_error if exc is None else failure
         self._flush_events()
-        if isinstance(exc, SQLAlchemyError):
-            raise _storage_error(exc) from exc
-
-    def _options(self) -> dict[str, bool]:
-        # PostgreSQL: BEGIN READ ONLY for readers (SQLite: query_only, in the begin hook).
-        options = {WRITE_OPTION: not self._readonly}
-        if self._engine.dialect.name == "postgresql":
-            options["postgresql_readonly"] = self._readonly
-        return options
+        if failure is not None:
+            raise storage_error(failure, self._engine) from failure
 
     def commit(self) -> None:
         """Commit the transaction; events go out when the block closes."""
@@ -122,18 +125,8 @@ class SqlUnitOfWork(EventCollector):
         try:
             self._conn.commit()
         except SQLAlchemyError as exc:
-            raise _storage_error(exc) from exc
+            raise storage_error(exc, self._engine) from exc
         self._mark_committed()
-
-
-def _storage_error(exc: SQLAlchemyError) -> StorageError:
-    reason = type(exc.orig).__name__ if isinstance(exc, DBAPIError) else type(exc).__name__
-    return StorageError(f"the database refused the operation ({reason}): {_first_line(exc)}")
-
-
-def _first_line(exc: SQLAlchemyError) -> str:
-    text = str(exc.orig if isinstance(exc, DBAPIError) else exc)
-    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 def schema_revision(conn: Connection) -> str | None:
@@ -144,20 +137,20 @@ def schema_revision(conn: Connection) -> str | None:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Pass when the schema is current; migrate a new SQLite file; otherwise say what to run."""
-    try:
-        with engine.connect() as conn:
-            revision = schema_revision(conn)
-            empty = revision is None and not sa.inspect(conn).get_table_names()
-    except SQLAlchemyError as exc:
-        raise StorageError(f"cannot open the database: {_first_line(exc)}") from exc
-    if revision == SCHEMA_REVISION:
-        return
-    if empty and engine.dialect.name == "sqlite":
-        from streamcore.storage.sql.migrate import upgrade
+    """Pass when the schema is current; migrate a new SQLite file; otherwise say what to run.
 
-        upgrade(engine)
+    A new SQLite file is checked again and migrated under SQLite's write lock, so that of many
+    processes opening it at once one migrates and the others wait, then find it current.
+    """
+    try:
+        state = _schema_state(engine)
+        if state.revision != SCHEMA_REVISION and state.empty and engine.dialect.name == "sqlite":
+            state = _migrate_if_still_empty(engine)
+    except SQLAlchemyError as exc:
+        raise storage_error(exc, engine) from exc
+    if state.revision == SCHEMA_REVISION:
         return
+    revision = state.revision
     if revision is not None and revision not in REVISIONS:
         raise SchemaOutdatedError(
             f"the database is at revision {revision}, newer than this streamcore knows "
@@ -167,3 +160,34 @@ def ensure_schema(engine: Engine) -> None:
     raise SchemaOutdatedError(
         f"the database {found}; this streamcore needs {SCHEMA_REVISION}: {UPGRADE_HINT}"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _SchemaState:
+    revision: str | None
+    empty: bool  # no table at all: a new database
+
+
+def _schema_state(engine: Engine) -> _SchemaState:
+    with engine.connect() as conn:
+        return _read_schema_state(conn)
+
+
+def _read_schema_state(conn: Connection) -> _SchemaState:
+    # One transaction (BEGIN on the first read): both answers come from one snapshot.
+    revision = schema_revision(conn)
+    return _SchemaState(revision, revision is None and not sa.inspect(conn).get_table_names())
+
+
+def _migrate_if_still_empty(engine: Engine) -> _SchemaState:
+    """Take the write lock, look again, and migrate only a database that is still empty."""
+    from streamcore.storage.sql.migrate import upgrade_in
+
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            state = _read_schema_state(conn)
+            if not state.empty:
+                return state  # another process migrated it while we waited for the lock
+            upgrade_in(conn)
+            return _read_schema_state(conn)

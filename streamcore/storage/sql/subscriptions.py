@@ -24,11 +24,7 @@ from streamcore.storage.sql.schema import (
     subscriptions,
     users,
 )
-from streamcore.subscriptions.errors import (
-    DuplicatePlanError,
-    LiveSubscriptionExistsError,
-    PaymentConflictError,
-)
+from streamcore.storage.sql.violations import integrity_failure
 from streamcore.subscriptions.models import (
     Payment,
     Plan,
@@ -68,7 +64,7 @@ class SqlPlanRepository:
                 sa.insert(plans).values(values).returning(plans.c.id)
             ).scalar_one()
         except IntegrityError as exc:
-            raise DuplicatePlanError(data.name) from exc
+            raise integrity_failure(exc, plans, values, self._conn) from exc
         return Plan(id=plan_id, **data.model_dump(), created_at=now, updated_at=now)
 
     def get(self, plan_id: int, *, lock: RowLock | None = None) -> Plan | None:
@@ -85,7 +81,7 @@ class SqlPlanRepository:
         try:
             self._conn.execute(sa.update(plans).where(plans.c.id == plan.id).values(values))
         except IntegrityError as exc:
-            raise DuplicatePlanError(plan.name) from exc
+            raise integrity_failure(exc, plans, values, self._conn) from exc
 
     def delete(self, plan_id: int, now: datetime) -> None:
         """Remove a plan from use (soft)."""
@@ -175,7 +171,7 @@ class SqlSubscriptionRepository:
                 sa.insert(subscriptions).values(values).returning(subscriptions.c.id)
             ).scalar_one()
         except IntegrityError as exc:
-            raise LiveSubscriptionExistsError(user_id) from exc
+            raise integrity_failure(exc, subscriptions, values, self._conn) from exc
         return SubscriptionRecord(id=subscription_id, paid_until=None, canceled_at=None, **values)
 
     def get(
@@ -258,7 +254,7 @@ class SqlPaymentRepository:
                 sa.insert(payments).values(values).returning(payments.c.id)
             ).scalar_one()
         except IntegrityError as exc:
-            raise PaymentConflictError(payment.reference) from exc
+            raise integrity_failure(exc, payments, values, self._conn) from exc
         return payment.model_copy(update={"id": payment_id})
 
 

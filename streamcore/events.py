@@ -4,7 +4,9 @@ Every committed change emits one immutable event on the signal of its name. A re
 as ``receiver(sender, event=event)`` where ``sender`` is the ``StreamCore`` that made the change,
 so code that embeds several cores can listen to one (``signal.connect(fn, sender=core)``).
 Events are published only after the unit of work commits (see ``streamcore.uow``); a receiver
-that raises is logged and neither undoes the write nor stops the other receivers.
+that raises is logged and neither undoes the write nor stops the other receivers. The log
+record is one line at ERROR; it carries the traceback only when DEBUG is enabled for the logger
+(``log_failure``), so a CLI or a server at its default level prints one line, not forty.
 """
 
 from __future__ import annotations
@@ -18,6 +20,24 @@ from decimal import Decimal
 from blinker import NamedSignal, Namespace
 
 logger = logging.getLogger(__name__)
+
+MAX_FAILURE_TEXT = 300
+"""How much of an exception's message a failure line quotes (one line, never a whole value)."""
+
+
+def describe_failure(exc: BaseException) -> str:
+    """``Type: message`` of an exception, on one line and at most ``MAX_FAILURE_TEXT`` long."""
+    text = " ".join(str(exc).split())
+    if len(text) > MAX_FAILURE_TEXT:
+        text = text[: MAX_FAILURE_TEXT - 3] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def log_failure(log: logging.Logger, what: str, exc: BaseException, outcome: str) -> None:
+    """Log that ``what`` failed with ``exc``: one ERROR line, the traceback only at DEBUG."""
+    traceback = exc if log.isEnabledFor(logging.DEBUG) else None
+    log.error("%s failed: %s; %s", what, describe_failure(exc), outcome, exc_info=traceback)
+
 
 signals = Namespace()
 """Our own namespace, so tests and embedding code connect and disconnect without globals."""
@@ -200,8 +220,10 @@ class EventPublisher:
         for hook in self.after_batch:
             try:
                 hook()
-            except Exception:
-                logger.exception("after-batch hook %r failed; the change stays committed", hook)
+            except Exception as exc:
+                log_failure(
+                    logger, f"after-batch hook {_name(hook)}", exc, "the change stays committed"
+                )
 
     def _send(self, events: Iterable[Event]) -> None:
         # Receivers are looked up once per signal per batch: an import sends one event a row.
@@ -213,9 +235,16 @@ class EventPublisher:
             for receiver in receivers[signal]:
                 try:
                     receiver(self.sender, event=event)
-                except Exception:
-                    logger.exception(
-                        "receiver %r of signal %r failed; the change stays committed",
-                        receiver,
-                        signal.name,
+                except Exception as exc:
+                    log_failure(
+                        logger,
+                        f"receiver {_name(receiver)} of signal {signal.name}",
+                        exc,
+                        "the change stays committed",
                     )
+
+
+def _name(function: Callable[..., object]) -> str:
+    """A receiver's qualified name (``module.function``), not its repr with an address."""
+    named = function if hasattr(function, "__qualname__") else type(function)
+    return f"{getattr(named, '__module__', '?')}.{named.__qualname__}"

@@ -8,7 +8,8 @@ Both collect what they need of the movies of one commit (the ids; a count and th
 to list) and do their work once, after the commit's events went out
 (``EventPublisher.after_batch``): a bulk import of 10,000 movies is one plan update and one
 e-mail per user, not 10,000 of each, and its events are not kept meanwhile. Each runs after
-the commit that created the movies; a failure is logged and never undoes the movies.
+the commit that created the movies; a failure is logged (one line at ERROR,
+the traceback only at DEBUG) and never undoes the movies.
 Embedding code may disconnect them (``core.listeners.disconnect()``) or connect its own
 receivers beside or instead of them.
 """
@@ -21,7 +22,7 @@ from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from streamcore.events import EventPublisher, MovieCreated, movie_created
+from streamcore.events import EventPublisher, MovieCreated, log_failure, movie_created
 from streamcore.mail import Mailer, Message
 
 logger = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ class DefaultListeners:
         def flush() -> None:
             try:
                 receiver.flush()
-            except Exception:
-                logger.exception("%s failed; the new movies stay created", type(receiver).__name__)
+            except Exception as exc:  # one line at ERROR; the traceback only at DEBUG
+                log_failure(logger, type(receiver).__name__, exc, "the new movies stay created")
 
         return flush

@@ -41,12 +41,24 @@ class Mailer(Protocol):
 
 
 class LogMailer:
-    """Writes each message to the log instead of sending it (the default)."""
+    """Writes what it would have sent to the log instead of sending it (the default).
+
+    At INFO, one line per subject of a batch: how many users it would have mailed. The
+    addresses are personal data: one DEBUG line each, never at INFO.
+    """
 
     def send(self, messages: Sequence[Message]) -> None:
-        """Log one line per message."""
+        """Log the batch: a count per subject at INFO, each address at DEBUG."""
+        recipients: dict[str, int] = {}
         for message in messages:
-            logger.info("mail to %s: %r", message.to, message.subject)
+            recipients[message.subject] = recipients.get(message.subject, 0) + 1
+        for subject, count in recipients.items():
+            users = "user" if count == 1 else "users"
+            logger.info(
+                "log mailer (no SMTP URL set): would have mailed %d %s: %r", count, users, subject
+            )
+        for message in messages:
+            logger.debug("log mailer: would have mailed %s: %r", message.to, message.subject)
 
 
 class MemoryMailer:

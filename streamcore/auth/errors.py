@@ -13,10 +13,16 @@ class UserNotFoundError(NotFoundError):
 
 
 class DuplicateEmailError(ConflictError):
-    """Another user already has this email address."""
+    """Another user already has this email address (a deleted one keeps its email)."""
 
-    def __init__(self, email: str) -> None:
-        super().__init__(f"a user with email {email} already exists")
+    def __init__(self, email: str, *, deleted_id: int | None = None) -> None:
+        self.deleted_id = deleted_id
+        if deleted_id is None:
+            super().__init__(f"a user with email {email} already exists")
+        else:  # the user probably wants that account back, not a second one
+            super().__init__(
+                f"a deleted user (id {deleted_id}) has email {email}; restore it instead"
+            )
 
 
 class InvalidCredentialsError(NotAuthenticatedError):

@@ -105,6 +105,7 @@ class AuthService:
     def find_user(self, ref: str, *, actor: Principal, include_deleted: bool = False) -> User:
         """A user by id or email (administrators). Raises ``UserNotFoundError``."""
         require(actor, Permission.MANAGE_USERS)
+        ref = ref.strip()  # " 1 " is user 1; normalize_email refuses text no email can be
         with self._uow(readonly=True) as uow:
             if ref.isascii() and ref.isdigit():
                 user = uow.users.get(int(ref)) if is_valid_id(int(ref)) else None
@@ -249,8 +250,10 @@ class AuthService:
     def _add(self, data: UserCreate) -> User:
         password_hash = self._hasher.hash(data.password.get_secret_value())
         with self._uow() as uow:
-            if uow.users.get_by_email(data.email) is not None:
-                raise DuplicateEmailError(data.email)
+            holder = uow.users.get_by_email(data.email)
+            if holder is not None:
+                deleted_id = holder.id if holder.deleted_at is not None else None
+                raise DuplicateEmailError(data.email, deleted_id=deleted_id)
             user = uow.users.add(data, password_hash, self._clock())
             uow.collect(
                 UserRegistered(

@@ -2,10 +2,13 @@
 
 import typer
 
+from streamcore.commands.options import CommandGroup
 from streamcore.commands.output import show_message
 from streamcore.commands.state import state_of
 
-app = typer.Typer(help="Database schema: migrate and inspect.", no_args_is_help=True)
+app = typer.Typer(
+    cls=CommandGroup, help="Database schema: migrate and inspect.", no_args_is_help=True
+)
 
 
 @app.command()

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from streamcore.commands.options import (
+    CommandGroup,
     CountryFilter,
     GenreFilter,
     Limit,
@@ -15,14 +16,21 @@ from streamcore.commands.options import (
     YearFilter,
     given,
 )
-from streamcore.commands.output import show_message, show_page, show_record
+from streamcore.commands.output import (
+    DELETED_COLUMN,
+    MOVIE_COLUMNS,
+    show_message,
+    show_page,
+    show_record,
+)
 from streamcore.commands.state import state_of
 
 app = typer.Typer(
-    help="The movie catalogue: add, list, change, delete, import.", no_args_is_help=True
+    cls=CommandGroup,
+    help="The movie catalogue: add, list, change, delete, import.",
+    no_args_is_help=True,
 )
 
-LIST_COLUMNS = ("id", "title", "year", "genres", "countries", "duration_minutes", "deleted_at")
 CLEARABLE = ("description", "duration_minutes", "genres", "countries", "media_path")
 
 MovieId = Annotated[int, typer.Argument(metavar="ID", help="The movie's id.")]
@@ -82,7 +90,12 @@ def list_movies(
     year: YearFilter = None,
     country: CountryFilter = None,
     trashed: Annotated[
-        str, typer.Option("--trashed", help="without | with | only deleted movies.")
+        str,
+        typer.Option(
+            "--trashed",
+            metavar="without|with|only",
+            help="Leave out deleted movies, include them, or only them.",
+        ),
     ] = "without",
     sort: Sort = "id",
     limit: Limit = 20,
@@ -104,7 +117,8 @@ def list_movies(
             offset=offset,
         )
     )
-    show_page(state, state.core().movies.list(query, actor=state.actor), LIST_COLUMNS)
+    columns = MOVIE_COLUMNS if query.trashed == "without" else {**MOVIE_COLUMNS, **DELETED_COLUMN}
+    show_page(state, state.core().movies.list(query, actor=state.actor), columns)
 
 
 @app.command()

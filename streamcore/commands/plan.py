@@ -4,17 +4,25 @@ from typing import Annotated
 
 import typer
 
-from streamcore.commands.options import Limit, Offset, given
-from streamcore.commands.output import show_message, show_page, show_record
+from streamcore.commands.options import CommandGroup, Limit, Offset, given
+from streamcore.commands.output import MOVIE_COLUMNS, show_message, show_page, show_record
 from streamcore.commands.state import state_of
 
 app = typer.Typer(
+    cls=CommandGroup,
     help="Plans: add, list, change, delete, and their movies.",
     no_args_is_help=True,
 )
 
-LIST_COLUMNS = ("id", "name", "price", "currency", "period", "includes_new_movies", "is_active")
-MOVIE_COLUMNS = ("id", "title", "year", "genres", "countries", "duration_minutes")
+LIST_COLUMNS = {
+    "id": "id",
+    "name": "name",
+    "price": "price",
+    "currency": "currency",
+    "period": "period",
+    "includes_new_movies": "new movies",
+    "is_active": "active",
+}
 
 PlanRef = Annotated[str, typer.Argument(metavar="PLAN", help="The plan's id or name.")]
 MovieId = Annotated[int, typer.Argument(metavar="MOVIE_ID", help="The movie's id.")]

@@ -1,4 +1,4 @@
-"""What every command shares: the global options and a lazily opened core."""
+"""What every command shares: the global options, the log set-up and a lazily opened core."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import typer
+
+from streamcore.commands.log import CliLogging
 
 if TYPE_CHECKING:
     from streamcore.auth.permissions import Principal
@@ -19,6 +21,7 @@ class CliState:
 
     database_url: str | None = None
     json: bool = False
+    logs: CliLogging = field(default_factory=CliLogging, repr=False)
     _core: StreamCore | None = field(default=None, repr=False)
 
     def settings(self) -> Settings:
@@ -35,7 +38,7 @@ class CliState:
         return SYSTEM
 
     def core(self) -> StreamCore:
-        """The opened core (the CLI acts as a trusted local administrator)."""
+        """The opened core (the CLI acts as a trusted local administrator: ``SYSTEM``)."""
         if self._core is None:
             from streamcore.core import StreamCore
 
@@ -43,13 +46,19 @@ class CliState:
         return self._core
 
     def close(self) -> None:
-        """Close the core if a command opened one."""
-        if self._core is not None:
-            self._core.close()
-            self._core = None
+        """Close the core if a command opened one, and give the loggers back."""
+        try:
+            if self._core is not None:
+                self._core.close()
+                self._core = None
+        finally:
+            self.logs.undo()
 
 
 def state_of(ctx: typer.Context) -> CliState:
-    """The state the root callback stored (a fresh one when a group is invoked alone)."""
-    obj = ctx.find_root().obj
-    return obj if isinstance(obj, CliState) else CliState()
+    """The invocation's state, kept on the root context; made on first use, closed with it."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+        root.call_on_close(root.obj.close)
+    return root.obj

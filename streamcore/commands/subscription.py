@@ -5,16 +5,25 @@ from typing import Annotated
 
 import typer
 
-from streamcore.commands.options import Limit, Offset, given
+from streamcore.commands.options import CommandGroup, Limit, Offset, given
 from streamcore.commands.output import show_message, show_page, show_record
 from streamcore.commands.state import state_of
 
 app = typer.Typer(
+    cls=CommandGroup,
     help="Subscriptions: add, list, cancel, change plan, pay.",
     no_args_is_help=True,
 )
 
-LIST_COLUMNS = ("id", "user_id", "plan_id", "status", "paid_until", "canceled_at", "created_at")
+LIST_COLUMNS = {
+    "id": "id",
+    "user_id": "user",
+    "plan_id": "plan",
+    "status": "status",
+    "paid_until": "paid until",
+    "canceled_at": "canceled",
+    "created_at": "created",
+}
 
 SubscriptionId = Annotated[int, typer.Argument(metavar="ID", help="The subscription's id.")]
 PlanRef = Annotated[str, typer.Argument(metavar="PLAN", help="The new plan's id or name.")]

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from streamcore.commands.options import (
+    CommandGroup,
     CountryFilter,
     GenreFilter,
     Limit,
@@ -15,13 +16,29 @@ from streamcore.commands.options import (
     YearFilter,
     given,
 )
-from streamcore.commands.output import show_message, show_page, show_record
+from streamcore.commands.output import (
+    DELETED_COLUMN,
+    MOVIE_COLUMNS,
+    show_message,
+    show_page,
+    show_record,
+)
 from streamcore.commands.state import state_of
 
-app = typer.Typer(help="Users: add, list, change, delete, passwords, movies.", no_args_is_help=True)
+app = typer.Typer(
+    cls=CommandGroup,
+    help="Users: add, list, change, delete, passwords, movies.",
+    no_args_is_help=True,
+)
 
-LIST_COLUMNS = ("id", "email", "name", "role", "is_active", "notify_new_movies", "deleted_at")
-MOVIE_COLUMNS = ("id", "title", "year", "genres", "countries", "duration_minutes")
+LIST_COLUMNS = {
+    "id": "id",
+    "email": "email",
+    "name": "name",
+    "role": "role",
+    "is_active": "active",
+    "notify_new_movies": "notify",
+}
 ROLES = "admin, editor or subscriber"
 
 UserRef = Annotated[str, typer.Argument(metavar="USER", help="The user's id or email.")]
@@ -31,12 +48,32 @@ PasswordStdin = Annotated[
 ]
 
 
+NOT_UTF8 = "must be valid UTF-8 text"
+
+
 def _read_password(from_stdin: bool) -> str:
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    # Prompts go to stderr so that `--json` output on stdout stays pure JSON.
-    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    """The new password, from stdin's first line or a hidden prompt; never echoed in an error."""
+    from streamcore.errors import InvalidInputError
+
+    try:
+        # Prompts go to stderr so that `--json` output on stdout stays pure JSON.
+        password: str = (
+            _first_line_of_stdin()
+            if from_stdin
+            else typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+        )
+    except UnicodeDecodeError:  # bytes that are not UTF-8 (or not the terminal's encoding)
+        raise InvalidInputError.single("password", NOT_UTF8) from None
+    if any("\ud800" <= char <= "\udfff" for char in password):  # a C locale's escaped bytes
+        raise InvalidInputError.single("password", NOT_UTF8)
     return password
+
+
+def _first_line_of_stdin() -> str:
+    # Read bytes and decode them as UTF-8, whatever the locale says stdin's encoding is.
+    stream = getattr(sys.stdin, "buffer", None)
+    line = sys.stdin.readline() if stream is None else stream.readline().decode("utf-8")
+    return line.rstrip("\r\n")
 
 
 @app.command()
@@ -67,7 +104,12 @@ def list_users(
         bool | None, typer.Option("--active/--inactive", help="Only active / inactive users.")
     ] = None,
     trashed: Annotated[
-        str, typer.Option("--trashed", help="without | with | only deleted users.")
+        str,
+        typer.Option(
+            "--trashed",
+            metavar="without|with|only",
+            help="Leave out deleted users, include them, or only them.",
+        ),
     ] = "without",
     limit: Limit = 20,
     offset: Offset = 0,
@@ -79,7 +121,8 @@ def list_users(
     query = UserQuery.model_validate(
         given(q=q, role=role, is_active=active, trashed=trashed, limit=limit, offset=offset)
     )
-    show_page(state, state.core().auth.list_users(query, actor=state.actor), LIST_COLUMNS)
+    columns = LIST_COLUMNS if query.trashed == "without" else {**LIST_COLUMNS, **DELETED_COLUMN}
+    show_page(state, state.core().auth.list_users(query, actor=state.actor), columns)
 
 
 @app.command()

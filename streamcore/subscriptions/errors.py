@@ -20,12 +20,27 @@ class DuplicatePlanError(ConflictError):
 
 
 class PlanInUseError(ConflictError):
-    """The plan has a live subscription: deactivate it instead of deleting it."""
+    """The plan has live subscriptions, so it cannot be deleted yet.
 
-    def __init__(self, plan_id: int) -> None:
-        super().__init__(
-            f"plan {plan_id} has a live subscription: deactivate it instead (is_active=false)"
-        )
+    The message says what is true and what to do, in words for any face (no option or field
+    names): an active plan can be deactivated to take no new subscriptions; an inactive one
+    can only wait until its subscriptions have ended.
+    """
+
+    def __init__(self, plan_id: int, *, active: bool = True) -> None:
+        self.plan_id = plan_id
+        self.active = active
+        if active:
+            message = (
+                f"plan {plan_id} has live subscriptions; deactivate it to stop new ones, "
+                "and delete it once they have ended"
+            )
+        else:
+            message = (
+                f"plan {plan_id} is inactive but still has live subscriptions: "
+                "delete it once they have ended"
+            )
+        super().__init__(message)
 
 
 class SubscriptionNotFoundError(NotFoundError):

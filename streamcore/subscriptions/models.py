@@ -96,7 +96,20 @@ _PAID_AT_RANGE = (
 
 Money = Annotated[Decimal, BeforeValidator(_money)]
 Currency = Annotated[str, ONE_LINE, AfterValidator(_currency)]
-PlanName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+def _not_only_digits(name: str) -> str:
+    # A reference made only of digits is read as an id (the CLI's PLAN), so no name may be one.
+    if name.isdigit():
+        raise ValueError("must not be only digits (PLAN can be an id)")
+    return name
+
+
+PlanName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_not_only_digits),
+]
 Description = Annotated[str, MULTI_LINE, StringConstraints(strip_whitespace=True, max_length=5000)]
 Reference = Annotated[
     str, ONE_LINE, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)

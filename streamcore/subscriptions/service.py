@@ -50,7 +50,7 @@ from streamcore.subscriptions.models import (
 from streamcore.subscriptions.periods import period_end, status_at
 from streamcore.subscriptions.repository import SubscriptionsUnitOfWork, WatchWindow
 from streamcore.uow import RowLock, UnitOfWorkFactory
-from streamcore.validation import is_valid_id
+from streamcore.validation import is_valid_id, text_problem
 
 Uow = UnitOfWorkFactory[SubscriptionsUnitOfWork]
 FUTURE_PAYMENT_SLACK = timedelta(minutes=5)
@@ -84,6 +84,9 @@ class PlanService:
         """A plan by id or name (the CLI's PLAN); an inactive one only for administrators."""
         require(actor, Permission.READ_PLANS)
         ref = ref.strip()
+        problem = text_problem(ref)  # a lone surrogate (a \xff byte in argv), NUL...: no plan
+        if problem:
+            raise InvalidInputError.single("plan", problem)
         with self._uow(readonly=True) as uow:
             plan = uow.plans.get(int(ref)) if _is_id(ref) else uow.plans.get_by_name(ref)
         if plan is None or not (plan.is_active or allows(actor, Permission.MANAGE_PLANS)):
@@ -104,10 +107,10 @@ class PlanService:
         """Delete a plan that no live subscription uses. Raises ``PlanInUseError``."""
         require(actor, Permission.MANAGE_PLANS)
         with self._uow() as uow:
-            _load_plan(uow, plan_id, lock="update")  # a subscription to it waits, or it waits
+            plan = _load_plan(uow, plan_id, lock="update")  # a subscription to it waits
             now = self._clock()
             if any(_is_live(r, now, self._grace) for r in uow.subscriptions.open_for_plan(plan_id)):
-                raise PlanInUseError(plan_id)
+                raise PlanInUseError(plan_id, active=plan.is_active)
             uow.plans.delete(plan_id, now)
             uow.collect(PlanDeleted(occurred_at=now, plan_id=plan_id))
             uow.commit()

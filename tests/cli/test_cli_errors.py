@@ -12,7 +12,20 @@ import pytest
 import typer
 from typer.core import TyperGroup
 
-from streamcore.cli import app
+from streamcore.auth.errors import DuplicateEmailError
+from streamcore.cli import EXIT_CODES, EXIT_REFUSED, EXIT_STORAGE, EXIT_USAGE, app, exit_code
+from streamcore.errors import (
+    CATEGORIES,
+    InvalidInputError,
+    NotAuthenticatedError,
+    PermissionDeniedError,
+    SchemaOutdatedError,
+    StorageError,
+    StreamcoreError,
+    TooManyAttemptsError,
+)
+from streamcore.movies.errors import MovieNotFoundError
+from streamcore.subscriptions.errors import PlanInUseError
 from tests.cli.conftest import SAMPLE_MOVIES, Cli, assert_usage_error
 
 HUGE = "9" * 30
@@ -113,8 +126,8 @@ USAGE = [
         "--rating",
         id="unknown-option",
     ),
-    pytest.param(["--verbose", "movie", "list"], "--verbose", id="unknown-global-option"),
-    pytest.param(["movie", "list", "--json"], "--json", id="global-option-after-command"),
+    pytest.param(["--colour", "movie", "list"], "--colour", id="unknown-global-option"),
+    pytest.param(["movie", "list", "--version"], "--version", id="version-after-command"),
     pytest.param(["movie", "list", "--limit", "ten"], "--limit", id="limit-text"),
     pytest.param(["movie", "show"], "ID", id="missing-id"),
     pytest.param(["movie", "show", "abc"], "ID", id="id-text"),
@@ -128,9 +141,9 @@ USAGE = [
 
 @pytest.mark.parametrize(("args", "fragment"), USAGE)
 def test_usage_error_exits_2_and_leaves_the_database_alone(
-    cli: Cli, db_path: Path, args: list[str], fragment: str
+    fresh_cli: Cli, db_path: Path, args: list[str], fragment: str
 ) -> None:
-    stderr = assert_usage_error(cli.run(*args))
+    stderr = assert_usage_error(fresh_cli.run(*args))
     assert fragment in stderr
     assert not db_path.exists()
 
@@ -143,8 +156,8 @@ def test_a_group_without_command_shows_its_help(cli: Cli, args: list[str]) -> No
     assert "Commands:" in result.output
 
 
-def test_global_options_without_a_command_is_a_usage_error(cli: Cli, db_path: Path) -> None:
-    stderr = assert_usage_error(cli.run(json_output=True))
+def test_global_options_without_a_command_is_a_usage_error(fresh_cli: Cli, db_path: Path) -> None:
+    stderr = assert_usage_error(fresh_cli.run(json_output=True))
     assert "Missing command" in stderr
     assert not db_path.exists()
 
@@ -167,8 +180,10 @@ def all_commands() -> list[tuple[str, ...]]:
 
 @pytest.mark.parametrize("path", all_commands(), ids=" ".join)
 @pytest.mark.parametrize("flag", ["-h", "--help"])
-def test_help_of_every_command(cli: Cli, db_path: Path, path: tuple[str, ...], flag: str) -> None:
-    result = cli.run(*path, flag)
+def test_help_of_every_command(
+    fresh_cli: Cli, db_path: Path, path: tuple[str, ...], flag: str
+) -> None:
+    result = fresh_cli.run(*path, flag)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"Usage: streamcore {' '.join(path)}")
     assert not db_path.exists()
@@ -221,3 +236,46 @@ def test_update_setting_and_clearing_one_field_is_refused(cli: Cli) -> None:
     line = cli.refused("movie", "update", "1", "--description", "new", "--clear", "description")
     assert "description" in line
     assert cli.movie(1)["description"] == "old"
+
+
+# --- the one table of exit codes --------------------------------------------------------------
+
+
+def test_every_error_category_has_an_exit_code() -> None:
+    assert set(EXIT_CODES) == {category.code for category in CATEGORIES}
+    assert EXIT_CODES[StorageError.code] == EXIT_STORAGE == 3
+    refused = {name for name, code in EXIT_CODES.items() if code == EXIT_REFUSED}
+    assert refused == {category.code for category in CATEGORIES} - {StorageError.code}
+    assert EXIT_USAGE not in EXIT_CODES.values()  # 2 stays Click's, for usage errors
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (MovieNotFoundError(7), 1),
+        (PlanInUseError(3, active=False), 1),
+        (DuplicateEmailError("ann@example.org", deleted_id=2), 1),
+        (InvalidInputError.single("title", "must not be empty"), 1),
+        (NotAuthenticatedError("log in"), 1),
+        (PermissionDeniedError("no"), 1),
+        (TooManyAttemptsError("later", retry_after=9), 1),
+        (SchemaOutdatedError("behind"), 3),
+        (StorageError("busy"), 3),
+        (StreamcoreError("outside every category"), 1),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else str(value),
+)
+def test_leaves_exit_with_their_categorys_code(error: StreamcoreError, code: int) -> None:
+    assert exit_code(error) == code
+
+
+def test_an_error_message_is_printed_on_one_line(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Line breaks and lone surrogates in a message cannot break the one ``error:`` line."""
+    from streamcore.movies.service import MovieService
+
+    def busy(*_: object, **__: object) -> None:
+        raise StorageError("the database is busy\nline two \udcff")
+
+    monkeypatch.setattr(MovieService, "list", busy)
+    line = cli.refused("movie", "list", code=EXIT_STORAGE)
+    assert line == "error: the database is busy line two \\udcff"

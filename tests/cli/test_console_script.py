@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 from streamcore import StreamCore
+from streamcore.auth.models import UserCreate
+from streamcore.auth.passwords import CHEAPEST, Argon2Hasher
 from streamcore.auth.permissions import SYSTEM
+from tests.integration.smtp_server import closed_port
 
 SCRIPT = Path(sys.executable).parent / "streamcore"
 HEAVY_MODULES = ("sqlalchemy", "pydantic", "rich", "alembic", "blinker")
@@ -128,3 +131,79 @@ def test_the_check_sees_a_heavy_import(env: dict[str, str], tmp_path: Path) -> N
     """The import check itself works: a command that opens a core loads SQLAlchemy."""
     loaded = loaded_heavy_modules(["movie", "list"], env, tmp_path)
     assert "sqlalchemy" in loaded
+
+
+def add_reader(url: str) -> None:
+    """One user who asked to hear of new movies, added through the library."""
+    with StreamCore.open(url, hasher=Argon2Hasher(CHEAPEST)) as core:
+        data = UserCreate(email="ann@example.org", name="Ann", password="some-password-1")
+        core.auth.create_user(data, actor=SYSTEM)
+
+
+def test_the_log_mailer_line_shows_by_default(
+    env: dict[str, str], tmp_path: Path, url: str
+) -> None:
+    add_reader(url)
+    done = streamcore("movie", "add", "--title", "Alien", "--year", "1979", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        "INFO streamcore.mail: log mailer (no SMTP URL set): would have mailed 1 user: "
+        "'New on streamcore: Alien (1979)'"
+    ]
+
+
+def test_a_failing_mailer_is_one_line_on_stderr(
+    env: dict[str, str], tmp_path: Path, url: str
+) -> None:
+    add_reader(url)
+    with closed_port() as port:
+        env = env | {"STREAMCORE_SMTP_URL": f"smtp://127.0.0.1:{port}"}
+        args = ("movie", "add", "--title", "Alien", "--year", "1979")
+        done = streamcore(*args, env=env, cwd=tmp_path)
+        verbose = streamcore(
+            "--verbose", *args[:3], "Aliens", "--year", "1986", env=env, cwd=tmp_path
+        )
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("ERROR streamcore.listeners: EmailNewMovies failed: StorageError: ")
+    assert "Traceback" not in done.stderr
+    assert verbose.returncode == 0, verbose.stderr
+    assert "Traceback (most recent call last):" in verbose.stderr
+    with StreamCore.open(url) as core:
+        assert core.movies.list(actor=SYSTEM).total == 2
+
+
+@pytest.mark.parametrize("command", [["user", "show"], ["plan", "show"]], ids=" ".join)
+def test_an_undecodable_byte_in_a_reference_is_one_error_line(
+    env: dict[str, str], tmp_path: Path, command: list[str]
+) -> None:
+    done = subprocess.run(
+        [str(SCRIPT).encode(), *(word.encode() for word in command), b"x\xffy"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == b""
+    field = {"user": "email", "plan": "plan"}[command[0]]  # a USER that is no id is an email
+    assert done.stderr.decode().splitlines() == [
+        f"error: {field}: must be valid Unicode text (no lone surrogates)"
+    ]
+
+
+def test_invalid_utf8_on_password_stdin_is_one_error_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [str(SCRIPT), "user", "add", "ann@example.org", "--name", "Ann", "--password-stdin"],
+        input=b"secret-\xff-password\n",
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.decode().splitlines() == ["error: password: must be valid UTF-8 text"]

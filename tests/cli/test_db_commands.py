@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from streamcore.auth.permissions import SYSTEM
+from streamcore.cli import EXIT_STORAGE
 from streamcore.storage.sql.migrate import head_revision
 from tests.cli.conftest import Cli, assert_refused
 
@@ -19,6 +20,12 @@ ENV_URL = "STREAMCORE_DATABASE_URL"
 @pytest.fixture(scope="module")
 def head() -> str:
     return head_revision()
+
+
+@pytest.fixture
+def cli(fresh_cli: Cli) -> Cli:
+    """These tests are about creating and migrating the file: start without one."""
+    return fresh_cli
 
 
 # --- db upgrade ------------------------------------------------------------------------------
@@ -93,7 +100,7 @@ def test_a_foreign_sqlite_file_names_db_upgrade(cli: Cli, db_path: Path) -> None
     """A non-empty database without streamcore's schema is not migrated behind one's back."""
     with sqlite3.connect(db_path) as conn:
         conn.execute("CREATE TABLE notes (body TEXT)")
-    line = cli.refused("movie", "list")
+    line = cli.refused("movie", "list", code=EXIT_STORAGE)
     assert "streamcore db upgrade" in line
     assert cli.json("db", "current")["up_to_date"] is False
 
@@ -116,23 +123,23 @@ def test_db_commands_on_a_file_that_is_not_a_database(
     cli: Cli, db_path: Path, command: str
 ) -> None:
     db_path.write_text("this is not a database\n")
-    assert "cannot open the database" in cli.refused("movie", "list")
-    assert "not a database" in cli.refused("db", command)
+    assert "cannot open the database" in cli.refused("movie", "list", code=EXIT_STORAGE)
+    assert "not a database" in cli.refused("db", command, code=EXIT_STORAGE)
     assert db_path.read_text() == "this is not a database\n"
 
 
 def test_upgrade_a_database_holding_a_foreign_movies_table(cli: Cli, db_path: Path) -> None:
     with sqlite3.connect(db_path) as conn:
         conn.execute("CREATE TABLE movies (x TEXT)")
-    assert "streamcore db upgrade" in cli.refused("movie", "list")
-    assert "movies" in cli.refused("db", "upgrade")
+    assert "streamcore db upgrade" in cli.refused("movie", "list", code=EXIT_STORAGE)
+    assert "movies" in cli.refused("db", "upgrade", code=EXIT_STORAGE)
     assert cli.json("db", "current")["current"] is None
 
 
 def test_upgrade_in_a_missing_directory(cli: Cli, tmp_path: Path) -> None:
     cli.url = f"sqlite:///{tmp_path / 'missing' / 'x.db'}"
-    assert "cannot open the database" in cli.refused("movie", "list")
-    assert "cannot open the database file" in cli.refused("db", "upgrade")
+    assert "cannot open the database" in cli.refused("movie", "list", code=EXIT_STORAGE)
+    assert "cannot open the database file" in cli.refused("db", "upgrade", code=EXIT_STORAGE)
     assert not (tmp_path / "missing").exists()
 
 
@@ -207,5 +214,5 @@ def test_current_on_an_older_schema_is_behind_and_on_a_newer_one_says_so(cli: Cl
     with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999_future'")
     assert cli.json("db", "current")["state"] == "newer"
-    line = cli.refused("db", "upgrade")
+    line = cli.refused("db", "upgrade", code=EXIT_STORAGE)
     assert "newer than this streamcore" in line

@@ -21,7 +21,7 @@ from streamcore.auth.permissions import SYSTEM
 from streamcore.errors import NotFoundError
 from streamcore.paging import PageQuery
 from streamcore.subscriptions.models import PlanCreate, PlanQuery, SubscriptionCreate
-from tests.cli.conftest import SAMPLE_MOVIES, Cli, assert_usage_error
+from tests.cli.conftest import SAMPLE_MOVIES, Cli, assert_usage_error, table_headers
 
 PLAN_KEYS = {
     "id",
@@ -35,8 +35,8 @@ PLAN_KEYS = {
     "created_at",
     "updated_at",
 }
-LIST_COLUMNS = ("id", "name", "price", "currency", "period", "includes_new_movies", "is_active")
-MOVIE_COLUMNS = ("id", "title", "year", "genres", "countries", "duration_minutes")
+LIST_COLUMNS = ["id", "name", "price", "currency", "period", "new movies", "active"]
+MOVIE_COLUMNS = ["id", "title", "year", "genres", "countries", "minutes"]
 HUGE = "9" * 30
 
 SAMPLE_PLANS: tuple[dict[str, Any], ...] = (
@@ -303,9 +303,9 @@ def test_add_a_duplicate_name_in_any_case_is_a_conflict(cli: Cli, name: str) -> 
     ],
 )
 def test_usage_errors_exit_2_and_leave_the_database_alone(
-    cli: Cli, db_path: Path, args: list[str], fragment: str
+    fresh_cli: Cli, db_path: Path, args: list[str], fragment: str
 ) -> None:
-    assert fragment in assert_usage_error(cli.run(*args))
+    assert fragment in assert_usage_error(fresh_cli.run(*args))
     assert not db_path.exists()
 
 
@@ -348,9 +348,7 @@ def test_list_options_pass_through(
 def test_list_human_prints_a_table_and_a_footer(cli: Cli) -> None:
     seed_plans(cli)
     out = cli.ok("plan", "list", "--all", "--offset", "1").stdout
-    header = next(line for line in out.splitlines() if "currency" in line)
-    for column in LIST_COLUMNS:
-        assert column in header
+    assert table_headers(out) == LIST_COLUMNS
     assert "Premium" in out
     assert "99.00" in out
     assert "Legacy" in out
@@ -509,11 +507,16 @@ def test_delete_a_plan_in_use_is_a_conflict_until_its_subscription_ends(
     before = stored(cli, 1)
     line = cli.refused("plan", "delete", "Basic", json_output=json_output)
     assert line == (
-        "error: plan 1 has a live subscription: deactivate it instead (is_active=false)"
+        "error: plan 1 has live subscriptions; deactivate it to stop new ones, "
+        "and delete it once they have ended"
     )
     assert stored(cli, 1) == before
     cli.ok("plan", "update", "Basic", "--inactive")  # what the message advises
-    assert cli.refused("plan", "delete", "1").startswith("error: plan 1 has a live subscription")
+    assert cli.refused("plan", "delete", "1") == (
+        "error: plan 1 is inactive but still has live subscriptions: delete it once they have ended"
+    )
+    for words in ("is_active", "--inactive", "instead"):
+        assert words not in line
     with library(cli) as core:
         core.subscriptions.cancel(subscription_id, actor=SYSTEM)
     cli.ok("plan", "delete", "1")
@@ -586,9 +589,7 @@ def test_movies_human_prints_a_table_and_a_footer(cli: Cli) -> None:
     cli.seed(SAMPLE_MOVIES)
     cli.ok("plan", "add-movie", "Basic", "3")
     out = cli.ok("plan", "movies", "Basic").stdout
-    header = next(line for line in out.splitlines() if "title" in line)
-    for column in MOVIE_COLUMNS:
-        assert column in header
+    assert table_headers(out) == MOVIE_COLUMNS
     assert "Alien" in out
     assert "Metropolis" not in out
     assert out.rstrip().splitlines()[-1] == "1-1 of 1"
@@ -642,10 +643,24 @@ def test_an_unknown_plan_is_refused(
     assert movie_ids_of(cli, 1) == []
 
 
-def test_a_name_made_of_digits_is_read_as_an_id(cli: Cli) -> None:
-    """Documented: a PLAN made only of digits is an id, so such a plan is reached by its id."""
+@pytest.mark.parametrize("name", ["2024", " 7 ", "\u0661\u0662"])
+@pytest.mark.parametrize("command", ["add", "update"])
+def test_a_name_made_only_of_digits_is_refused(cli: Cli, name: str, command: str) -> None:
+    """A PLAN made only of digits is an id, so no plan may be named like one (SPEC 3.3)."""
+    seed_plans(cli)
     args = ["--price", "1", "--currency", "EUR", "--period", "month"]
-    shown = cli.json("plan", "add", "2024", *args)
-    assert shown["id"] == 1
-    assert cli.refused("plan", "show", "2024") == "error: plan 2024 not found"
-    assert cli.json("plan", "show", "1") == shown
+    argv = (
+        ["plan", "add", name, *args]
+        if command == "add"
+        else ["plan", "update", "1", "--name", name]
+    )
+    line = cli.refused(*argv)
+    assert line == "error: name: must not be only digits (PLAN can be an id)"
+    assert plan_count(cli) == 3
+    assert cli.json("plan", "show", "1")["name"] == "Basic"
+
+
+def test_a_name_with_digits_and_letters_is_a_name(cli: Cli) -> None:
+    args = ["--price", "1", "--currency", "EUR", "--period", "month"]
+    shown = cli.json("plan", "add", "2024 Promo", *args)
+    assert cli.json("plan", "show", "2024 promo") == shown

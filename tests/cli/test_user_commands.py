@@ -23,7 +23,13 @@ from streamcore.auth.passwords import CHEAPEST, PRODUCTION, Argon2Hasher
 from streamcore.auth.permissions import SYSTEM
 from streamcore.cli import app
 from streamcore.errors import NotAuthenticatedError, NotFoundError
-from tests.cli.conftest import Cli, assert_no_traceback, assert_refused, assert_usage_error
+from tests.cli.conftest import (
+    Cli,
+    assert_no_traceback,
+    assert_refused,
+    assert_usage_error,
+    table_headers,
+)
 
 USER_KEYS = {
     "id",
@@ -36,7 +42,7 @@ USER_KEYS = {
     "updated_at",
     "deleted_at",
 }
-LIST_COLUMNS = ("id", "email", "name", "role", "is_active", "notify_new_movies", "deleted_at")
+LIST_COLUMNS = ["id", "email", "name", "role", "active", "notify"]
 PRODUCTION_PREFIX = (
     f"$argon2id$v=19$m={PRODUCTION.memory_cost_kib},"
     f"t={PRODUCTION.time_cost},p={PRODUCTION.parallelism}$"
@@ -340,6 +346,26 @@ def test_add_a_duplicate_email_in_any_case_is_refused(cli: Cli) -> None:
     assert password_hash(cli, 1).startswith("$argon2id$v=19$m=8,")  # the old hash stays
 
 
+def test_re_adding_the_email_of_a_deleted_user_hints_at_restoring_it(cli: Cli) -> None:
+    seed(cli, SAMPLE_USERS[:2])
+    cli.ok("user", "delete", "2")
+    email = SAMPLE_USERS[1]["email"]
+    result = invoke(
+        cli,
+        "user",
+        "add",
+        email.upper(),
+        "--name",
+        "Again",
+        "--password-stdin",
+        input="pw-again-1\n",
+    )
+    line = assert_refused(result)
+    assert line == f"error: a deleted user (id 2) has email {email}; restore it instead"
+    assert user_count(cli) == 2  # deleted ones counted: nobody was added
+    assert field_rows(cli.ok("user", "restore", email).stdout)["id"] == "2"
+
+
 @pytest.mark.parametrize(
     ("options", "field"),
     [
@@ -383,9 +409,9 @@ def test_add_refuses_a_bad_email(cli: Cli, email: str) -> None:
     ids=["no-name", "no-email", "password-option", "no-user", "limit-text", "extra-arg"],
 )
 def test_usage_errors_exit_2_without_prompting(
-    cli: Cli, db_path: Path, args: list[str], fragment: str
+    fresh_cli: Cli, db_path: Path, args: list[str], fragment: str
 ) -> None:
-    result = invoke(cli, *args, input="never-read-1\nnever-read-1\n")
+    result = invoke(fresh_cli, *args, input="never-read-1\nnever-read-1\n")
     assert fragment in assert_usage_error(result)
     assert "Password" not in result.output
     assert not db_path.exists()
@@ -440,9 +466,7 @@ def test_list_options_pass_through(
 def test_list_human_prints_a_table_and_a_footer(cli: Cli) -> None:
     seed(cli)
     out = cli.ok("user", "list", "--limit", "2", "--offset", "1").stdout
-    header = next(line for line in out.splitlines() if "email" in line)
-    for column in LIST_COLUMNS:
-        assert column in header
+    assert table_headers(out) == LIST_COLUMNS
     assert "bob@example.org" in out
     assert "Carol King" in out
     assert "alice@example.org" not in out

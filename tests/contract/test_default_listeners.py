@@ -223,10 +223,29 @@ def test_a_failing_mailer_is_logged_and_undoes_nothing(
     failures = [r for r in caplog.records if r.name == "streamcore.listeners"]
     assert len(failures) == 1
     assert failures[0].levelno == logging.ERROR
-    assert "EmailNewMovies" in failures[0].getMessage()
-    assert failures[0].exc_info is not None
-    assert isinstance(failures[0].exc_info[1], StorageError)
-    assert f"127.0.0.1:{port}" in str(failures[0].exc_info[1])
+    line = failures[0].getMessage()
+    assert line.startswith("EmailNewMovies failed: StorageError: ")
+    assert f"127.0.0.1:{port}" in line
+    assert "\n" not in line
+    assert failures[0].exc_info is None  # at the default level: one line, no traceback
+    assert SMTP_SECRET not in caplog.text
+
+
+def test_at_debug_a_failing_mailer_also_logs_its_traceback(
+    database_url: str, clock: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with closed_port() as port:
+        smtp_url = f"smtp://news:{SMTP_SECRET}@127.0.0.1:{port}"
+        with open_core(database_url, clock, tmp_path, smtp_url=smtp_url) as core:
+            add_user(core, "ann@example.org")
+            with caplog.at_level(logging.DEBUG, logger="streamcore.listeners"):
+                core.movies.create(alien(), actor=SYSTEM)
+
+    (failure,) = [r for r in caplog.records if r.name == "streamcore.listeners"]
+    assert failure.levelno == logging.ERROR
+    assert failure.exc_info is not None
+    assert isinstance(failure.exc_info[1], StorageError)
+    assert "Traceback" in caplog.text
     assert SMTP_SECRET not in caplog.text
 
 

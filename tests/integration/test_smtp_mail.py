@@ -9,6 +9,7 @@ is not trusted) are ``StorageError``s that name the server, never the password.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 import traceback
 from collections.abc import Iterator
@@ -409,3 +410,33 @@ def test_smtps_refuses_a_certificate_nobody_trusts(smtps_server: SmtpServer) -> 
 
     assert smtps_server.handler.logins == []
     assert smtps_server.received == []
+
+
+def test_the_log_mailer_says_how_many_at_info_and_the_addresses_only_at_debug(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    batch = [letter(f"user{n}@example.org", "Alien (1979)") for n in range(3)]
+    batch.append(letter("zoe@example.org", "Brazil (1985)"))
+
+    with caplog.at_level(logging.INFO, logger="streamcore.mail"):
+        LogMailer().send(batch)
+    info = [r.getMessage() for r in caplog.records]
+    assert info == [
+        "log mailer (no SMTP URL set): would have mailed 3 users: 'New: Alien (1979)'",
+        "log mailer (no SMTP URL set): would have mailed 1 user: 'New: Brazil (1985)'",
+    ]
+    assert "@example.org" not in caplog.text
+
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="streamcore.mail"):
+        LogMailer().send(batch)
+    debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert sorted(debug) == sorted(
+        f"log mailer: would have mailed {m.to}: {m.subject!r}" for m in batch
+    )
+
+
+def test_the_log_mailer_logs_nothing_for_an_empty_batch(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="streamcore.mail"):
+        LogMailer().send([])
+    assert caplog.records == []

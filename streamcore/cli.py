@@ -5,6 +5,7 @@ import only Typer and the standard library at the top; the core, pydantic, SQLAl
 are imported inside the commands that use them.
 """
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -58,6 +59,21 @@ def one_line(text: str) -> str:
     return joined.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+_PARSER_WORDING = (
+    (re.compile(r"Input should be a valid integer.*"), "must be a whole number"),
+    (re.compile(r"Input should be a valid number.*"), "must be a number"),
+    (re.compile(r"Input should be (.*)"), r"must be \1"),
+)
+"""Typer parses options with pydantic: its wording, rewritten in the house style."""
+
+
+def house_wording(message: str) -> str:
+    """An option parser's message in the house style ("must be a whole number")."""
+    for pattern, replacement in _PARSER_WORDING:
+        message = pattern.sub(replacement, message)
+    return message
+
+
 class RootGroup(CommandGroup):
     """The root: every ``StreamcoreError`` ends in one line on stderr and its exit code."""
 
@@ -71,6 +87,9 @@ class RootGroup(CommandGroup):
 
         try:
             return super().invoke(ctx)
+        except typer.BadParameter as exc:
+            wording = house_wording(exc.message)
+            raise typer.BadParameter(wording, ctx=exc.ctx, param=exc.param) from None
         except StreamcoreError as exc:
             typer.echo(f"error: {one_line(str(exc))}", err=True)
             raise typer.Exit(exit_code(exc)) from None

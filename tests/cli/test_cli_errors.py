@@ -279,3 +279,20 @@ def test_an_error_message_is_printed_on_one_line(cli: Cli, monkeypatch: pytest.M
     monkeypatch.setattr(MovieService, "list", busy)
     line = cli.refused("movie", "list", code=EXIT_STORAGE)
     assert line == "error: the database is busy line two \\udcff"
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("movie", "add", "--title", "T", "--year", "abc"), "--year"),
+        (("movie", "list", "--limit", "x"), "--limit"),
+        (("movie", "show", "one"), "ID"),
+    ],
+)
+def test_an_option_that_does_not_parse_is_said_in_the_house_style(
+    cli: Cli, args: tuple[str, ...], option: str
+) -> None:
+    stderr = assert_usage_error(cli.run(*args))
+    assert option in stderr
+    assert "must be a whole number" in stderr
+    assert "Input should" not in stderr

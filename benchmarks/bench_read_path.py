@@ -292,18 +292,19 @@ def interleaved(
 
 
 # Where the core's time goes: cumulative time of the functions that open and close the unit of
-# work, that run the statement, and that turn the row into the model.
+# work, that run the statement and decode its row (SQLAlchemy's execute and Result.first before
+# the read path was rebuilt, the driver lookup of link.py after), and that build the model.
 BUCKETS = {
     "unit of work enter/exit": [("storage.py", "__enter__"), ("storage.py", "__exit__")],
-    "execute (SQLAlchemy or driver)": [
+    "execute and decode the row": [
         ("base.py", "execute"),
+        ("result.py", "first"),
         ("link.py", "first"),
     ],
-    "result handling and model": [
-        ("result.py", "first"),
-        ("link.py", "_processed"),
+    "build the model": [
         ("movies.py", "_movie"),
         ("auth.py", "_user"),
+        ("main.py", "model_validate"),
     ],
 }
 

@@ -251,3 +251,16 @@ def test_after_one_connection_is_found_dead_the_others_are_not_handed_out_dead(
     # The other one was returned before the loss: SQLAlchemy replaces it after a loss it saw
     # itself; after one the driver's path saw, the checkout pings it first (and replaces it).
     assert len(pings) == (1 if path == "driver" else 0)
+
+
+def test_a_repository_over_a_plain_connection_reads_in_that_connections_transaction(
+    sql_core: StreamCore,
+) -> None:
+    from streamcore.storage.sql.movies import SqlMovieRepository
+
+    movie = sql_core.movies.create(MovieCreate(title="Alien", year=1979), actor=SYSTEM)
+    with storage_of(sql_core).engine.connect() as conn:
+        repository = SqlMovieRepository(conn)  # as the entitlement repository makes one
+        assert conn.in_transaction()
+        assert repository.get(movie.id) == movie
+        assert repository.list(EVERYTHING)[0] == [movie]

@@ -141,6 +141,8 @@ class Link:
     @classmethod
     def over(cls, connection: Connection) -> Link:
         """A link over a ``Connection`` that its owner will close."""
+        if not connection.in_transaction():
+            connection.begin()  # as its first statement would: the driver's lookups join it
         return cls(connection.engine, connection.connection, connection, writer=False)
 
     @property

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from streamcore.auth.models import User, UserCreate, UserQuery
 from streamcore.auth.repository import user_search_key
+from streamcore.storage.sql.link import Link, Lookup
 from streamcore.storage.sql.locks import lock_variants
 from streamcore.storage.sql.schema import login_failures, tokens, users
 from streamcore.storage.sql.text import contains
@@ -20,8 +21,8 @@ from streamcore.uow import RowLock
 _USER_COLUMNS = [c for c in users.c if c.name not in {"password_hash", "search_key"}]
 
 
-# Built once: constructing a statement costs more than running this indexed lookup.
-_USER_FOR_TOKEN = (
+# Built and rendered once, run on the driver (link.py): every request with a token asks it.
+_USER_FOR_TOKEN = Lookup(
     sa.select(*_USER_COLUMNS)
     .join(tokens, tokens.c.user_id == users.c.id)
     .where(
@@ -132,8 +133,12 @@ class SqlUserRepository:
 class SqlTokenRepository:
     """``TokenRepository`` over SQLAlchemy Core; never commits."""
 
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
+    def __init__(self, link: Link | Connection) -> None:
+        self._link = link if isinstance(link, Link) else Link.over(link)
+
+    @property
+    def _conn(self) -> Connection:
+        return self._link.connection
 
     def add(self, digest: str, user_id: int, created_at: datetime, expires_at: datetime) -> None:
         """Store a new token's digest."""
@@ -145,8 +150,8 @@ class SqlTokenRepository:
 
     def user_for(self, digest: str, now: datetime) -> User | None:
         """The active, not deleted user whose unexpired token has this digest (one lookup)."""
-        row = self._conn.execute(_USER_FOR_TOKEN, {"digest": digest, "now": now}).mappings().first()
-        return None if row is None else _user(row)
+        values = self._link.first(_USER_FOR_TOKEN, {"digest": digest, "now": now})
+        return None if values is None else User.model_validate(values)
 
     def delete(self, digest: str) -> bool:
         """Revoke one token; whether it existed."""

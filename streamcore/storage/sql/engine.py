@@ -13,9 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, Engine
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.engine import URL, Connection, Dialect, Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidatePoolError, NoSuchModuleError
+from sqlalchemy.pool import PoolProxiedConnection, QueuePool
 
 from streamcore.config import Settings
 from streamcore.errors import InvalidInputError, StorageError
@@ -29,6 +29,10 @@ LIMITS_OPTION = "streamcore_limits"
 SQLITE_BUSY = {5, 6}
 """SQLite's primary result codes for "busy" (SQLITE_BUSY, SQLITE_LOCKED)."""
 WAL_RETRY_PAUSE = 0.005
+RETURNED_AT = "streamcore_returned_at"
+"""Where a pooled PostgreSQL connection remembers when it was last returned to the pool."""
+IDLE_PING_AFTER = 1.0
+"""Seconds a PostgreSQL connection may sit in the pool and still be handed out unpinged."""
 # A dead PostgreSQL peer is noticed after ~60 s of silence instead of the kernel's two hours.
 POSTGRES_KEEPALIVES = {
     "keepalives": 1,
@@ -86,7 +90,8 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
         backend = parsed.get_backend_name()
         engine = sa.create_engine(
             parsed,
-            pool_pre_ping=backend != "sqlite",
+            # PostgreSQL pings only connections that may be stale (decision 104), not each one.
+            pool_pre_ping=backend not in {"sqlite", "postgresql"},
             # Parameters hold password hashes and token digests: never in logs or errors.
             hide_parameters=True,
             connect_args=_connect_args(parsed, limits),
@@ -166,40 +171,108 @@ def _configure_sqlite(engine: Engine, limits: Limits) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # A writer takes the write lock up front: a deferred transaction that upgrades to a
-        # writer later fails at once with SQLITE_BUSY instead of waiting out the timeout.
         write = conn.get_execution_options().get(WRITE_OPTION)
-        statement = "BEGIN IMMEDIATE" if write else "BEGIN"
-        reader = write is False  # a unit of work said so; migrations and tools say nothing
-        # Straight to the driver: SQLAlchemy's statement machinery would cost more than BEGIN.
         dbapi_connection: Any = conn.connection.dbapi_connection
-        # A read-only unit of work cannot write (query_only), on every backend alike; the
-        # pragma is sent only when a pooled connection switches between readers and writers.
-        info = conn.connection.info
-        try:
-            if info.get(QUERY_ONLY, False) != reader:
-                dbapi_connection.execute(f"PRAGMA query_only = {int(reader)}")
-                info[QUERY_ONLY] = reader
-            dbapi_connection.execute(statement)
-        except sqlite3.Error as exc:
-            # SQLAlchemy wraps driver errors only around its own calls, not around this
-            # event: wrap it the same way, so every caller translates it like any other.
-            raise DBAPIError.instance(
-                statement, None, exc, sqlite3.Error, hide_parameters=True
-            ) from exc
+        if write is False and dbapi_connection.in_transaction:
+            return  # a reader's link began it through the driver (link.py)
+        _begin_sqlite(conn.connection, write)
+
+
+def _begin_sqlite(pooled: PoolProxiedConnection, write: bool | None) -> None:
+    """BEGIN on a pooled SQLite connection: IMMEDIATE for a writer, ``query_only`` for a reader.
+
+    A writer takes the write lock up front: a deferred transaction that upgrades to a writer
+    later fails at once with SQLITE_BUSY instead of waiting out the timeout.
+    """
+    statement = "BEGIN IMMEDIATE" if write else "BEGIN"
+    reader = write is False  # a unit of work said so; migrations and tools say nothing
+    # Straight to the driver: SQLAlchemy's statement machinery would cost more than BEGIN.
+    dbapi_connection: Any = pooled.dbapi_connection
+    # A read-only unit of work cannot write (query_only), on every backend alike; the
+    # pragma is sent only when a pooled connection switches between readers and writers.
+    info = pooled.info
+    try:
+        if info.get(QUERY_ONLY, False) != reader:
+            dbapi_connection.execute(f"PRAGMA query_only = {int(reader)}")
+            info[QUERY_ONLY] = reader
+        dbapi_connection.execute(statement)
+    except sqlite3.Error as exc:
+        # SQLAlchemy wraps driver errors only around its own calls, not around this
+        # event: wrap it the same way, so every caller translates it like any other.
+        raise DBAPIError.instance(
+            statement, None, exc, sqlite3.Error, hide_parameters=True
+        ) from exc
 
 
 def _configure_postgres(engine: Engine) -> None:
+    _ping_when_stale(engine)
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # A read-only unit of work begins READ ONLY; every other transaction as the server's
-        # default (None, not READ WRITE: a database made read-only on purpose stays so).
-        # psycopg puts it into its BEGIN: no round trip of its own.
-        reader = conn.get_execution_options().get(WRITE_OPTION) is False
-        dbapi_connection: Any = conn.connection.dbapi_connection
-        wanted = True if reader else None
-        if dbapi_connection.read_only is not wanted:
-            dbapi_connection.read_only = wanted
+        _read_only_postgres(
+            conn.connection, conn.get_execution_options().get(WRITE_OPTION) is False
+        )
+
+
+def _read_only_postgres(pooled: PoolProxiedConnection, reader: bool) -> None:
+    """A reader's transaction will begin READ ONLY; any other as the server's default.
+
+    None, not READ WRITE: a database made read-only on purpose stays so. psycopg puts it into
+    the BEGIN it sends before the first statement: no round trip of its own.
+    """
+    dbapi_connection: Any = pooled.dbapi_connection
+    wanted = True if reader else None
+    if dbapi_connection.read_only is not wanted:
+        dbapi_connection.read_only = wanted
+
+
+def _ping_when_stale(engine: Engine) -> None:
+    """Ping a pooled connection at checkout only when it may have died while in the pool.
+
+    That is: it sat idle for ``IDLE_PING_AFTER`` seconds or more (a server restart, a proxy or
+    firewall that drops idle sessions), or it was returned before some connection of this
+    engine was found dead. A connection that was just in use proves itself; pinging it too
+    (``pool_pre_ping``) costs a round trip on every unit of work. A failed ping replaces every
+    connection returned before it, as ``pool_pre_ping`` does.
+    """
+    last_loss = [-math.inf]
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(_dbapi_connection: Any, _record: Any, _exc: Any) -> None:
+        last_loss[0] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(RETURNED_AT)
+        if returned is None:
+            return  # just connected
+        if time.monotonic() - returned < IDLE_PING_AFTER and returned > last_loss[0]:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise InvalidatePoolError("a pooled connection failed its ping") from exc
+
+
+def begins_readers(dialect: Dialect) -> bool:
+    """Whether ``begin_reader`` knows this database (else a reader begins like a writer)."""
+    return dialect.name in {"sqlite", "postgresql"}
+
+
+def begin_reader(pooled: PoolProxiedConnection, dialect: Dialect) -> None:
+    """Begin a read-only transaction on a pooled connection, through its driver.
+
+    The same as the ``begin`` events do for a unit of work with ``WRITE_OPTION`` False, without
+    a SQLAlchemy ``Connection`` (link.py). Driver errors leave wrapped as SQLAlchemy wraps them.
+    """
+    if dialect.name == "sqlite":
+        _begin_sqlite(pooled, write=False)
+    else:
+        _read_only_postgres(pooled, reader=True)
 
 
 def _switch_to_wal(cursor: sqlite3.Cursor, limits: Limits) -> None:

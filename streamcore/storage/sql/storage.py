@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import Generic, Self, TypeVar, cast, overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -19,6 +20,7 @@ from streamcore.storage.sql.auth import (
 )
 from streamcore.storage.sql.engine import WRITE_OPTION, make_engine
 from streamcore.storage.sql.failures import storage_error
+from streamcore.storage.sql.link import Link
 from streamcore.storage.sql.movies import SqlMovieRepository
 from streamcore.storage.sql.schema import REVISIONS, SCHEMA_REVISION
 from streamcore.storage.sql.subscriptions import (
@@ -70,35 +72,55 @@ class SqlStorage:
         self.engine.dispose()
 
 
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A repository of a unit of work, made on first use over the unit of work's link."""
+
+    def __init__(self, make: Callable[[Link], R]) -> None:
+        self._make = make
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> Self: ...
+
+    @overload
+    def __get__(self, uow: SqlUnitOfWork, owner: type) -> R: ...
+
+    def __get__(self, uow: SqlUnitOfWork | None, owner: type) -> Self | R:
+        if uow is None:
+            return self
+        made = uow._made
+        repository = made.get(self._name)
+        if repository is None:
+            repository = made[self._name] = self._make(uow._open_link())
+        return cast(R, repository)
+
+
 class SqlUnitOfWork(EventCollector):
-    """One connection and one transaction; driver errors leave as ``StorageError``."""
+    """One connection and one transaction; driver errors leave as ``StorageError``.
+
+    Repositories are made on first use: a reader that asks one movie makes one repository,
+    not eight, and never a SQLAlchemy ``Connection`` unless a repository needs one (link.py).
+    """
 
     def __init__(self, engine: Engine, publish: Publish, *, readonly: bool) -> None:
         super().__init__(publish)
         self._engine = engine
         self._readonly = readonly
-        self._conn: Connection | None = None
+        self._link: Link | None = None
+        self._made: dict[str, object] = {}
 
     def __enter__(self) -> Self:
         try:
-            conn = self._engine.connect()
+            self._link = Link.open(self._engine, write=not self._readonly)
         except SQLAlchemyError as exc:
             raise storage_error(exc, self._engine) from exc
-        try:
-            conn.execution_options(**{WRITE_OPTION: not self._readonly})
-            conn.begin()
-        except SQLAlchemyError as exc:
-            conn.close()
-            raise storage_error(exc, self._engine) from exc
-        self._conn = conn
-        self.movies = SqlMovieRepository(conn)
-        self.users = SqlUserRepository(conn)
-        self.tokens = SqlTokenRepository(conn)
-        self.login_attempts = SqlLoginAttemptRepository(conn)
-        self.plans = SqlPlanRepository(conn)
-        self.subscriptions = SqlSubscriptionRepository(conn)
-        self.payments = SqlPaymentRepository(conn)
-        self.entitlements = SqlEntitlementRepository(conn)
+        self._made = {}
         return self
 
     def __exit__(
@@ -107,11 +129,11 @@ class SqlUnitOfWork(EventCollector):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        conn, self._conn = self._conn, None
+        link, self._link = self._link, None
         failure = exc if isinstance(exc, SQLAlchemyError) else None
-        if conn is not None:
+        if link is not None:
             try:
-                conn.close()  # rolls back whatever was not committed
+                link.close()  # rolls back whatever was not committed
             except SQLAlchemyError as close_error:
                 failure = close_error if exc is None else failure
         self._flush_events()
@@ -120,13 +142,27 @@ class SqlUnitOfWork(EventCollector):
 
     def commit(self) -> None:
         """Commit the transaction; events go out when the block closes."""
-        if self._conn is None or self._readonly:
+        if self._link is None or self._readonly:
             raise StorageError("commit outside a writing unit of work")
         try:
-            self._conn.commit()
+            self._link.commit()
         except SQLAlchemyError as exc:
             raise storage_error(exc, self._engine) from exc
         self._mark_committed()
+
+    movies = _Repository(SqlMovieRepository)
+    users = _Repository(lambda link: SqlUserRepository(link.connection))
+    tokens = _Repository(SqlTokenRepository)
+    login_attempts = _Repository(lambda link: SqlLoginAttemptRepository(link.connection))
+    plans = _Repository(lambda link: SqlPlanRepository(link.connection))
+    subscriptions = _Repository(lambda link: SqlSubscriptionRepository(link.connection))
+    payments = _Repository(lambda link: SqlPaymentRepository(link.connection))
+    entitlements = _Repository(lambda link: SqlEntitlementRepository(link.connection))
+
+    def _open_link(self) -> Link:
+        if self._link is None:
+            raise StorageError("a repository used outside its unit of work")
+        return self._link
 
 
 def schema_revision(conn: Connection) -> str | None:

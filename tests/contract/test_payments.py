@@ -388,3 +388,18 @@ def test_only_administrators_record_payments(core: StreamCore) -> None:
     # A replay is refused to a subscriber too: it would tell whether the reference exists.
     with pytest.raises(PermissionDeniedError):
         core.subscriptions.record_payment(subscription.id, payment("ref-1"), actor=ann.principal)
+
+
+def test_paid_at_may_be_at_most_five_minutes_ahead(core: StreamCore, clock: FakeClock) -> None:
+    plan = make_plan(core)
+    user = make_user(core, "Ann")
+    sub = subscribe(core, user, plan)
+
+    with pytest.raises(InvalidInputError) as refused:
+        pay(core, sub, plan, "too-early", clock.now + timedelta(minutes=5, seconds=1))
+    assert refused.value.fields == ("paid_at",)
+    assert core.subscriptions.get(sub.id, actor=SYSTEM).paid_until is None  # nothing recorded
+
+    on_the_edge = pay(core, sub, plan, "clock-skew", clock.now + timedelta(minutes=5))
+    assert on_the_edge.created
+    assert on_the_edge.payment.paid_at == clock.now + timedelta(minutes=5)

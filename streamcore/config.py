@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -20,6 +21,8 @@ MINIMUMS = {
     "db_pool_size": 1,
     "db_max_overflow": 0,
     "db_connect_timeout": 1,
+    "max_body": 1,
+    "max_upload": 1,
 }
 """Whole-number settings and their smallest value."""
 SECONDS = ("db_pool_timeout", "db_busy_timeout")
@@ -45,6 +48,9 @@ class Settings:
     db_pool_timeout: float = 10.0
     db_connect_timeout: int = 10
     db_busy_timeout: float = 10.0
+    cors_origins: tuple[str, ...] = ()
+    max_body: int = 1024 * 1024
+    max_upload: int = 20 * 1024**3
 
     def __post_init__(self) -> None:
         for name, minimum in MINIMUMS.items():
@@ -55,6 +61,10 @@ class Settings:
             problem = _seconds_problem(getattr(self, name))
             if problem:
                 raise InvalidInputError.single(name, problem)
+        for origin in self.cors_origins:
+            problem = _origin_problem(origin)
+            if problem:
+                raise InvalidInputError.single("cors_origins", problem)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -94,6 +104,16 @@ def _seconds_problem(value: object) -> str | None:
     return f"must be <= {MAX_SECONDS}" if value > MAX_SECONDS else None
 
 
+def _origin_problem(origin: object) -> str | None:
+    # An origin is what a browser sends in its Origin header: scheme://host[:port], exactly.
+    if not isinstance(origin, str) or not _ORIGIN.fullmatch(origin):
+        return "each origin must be scheme://host[:port], like https://app.example.com"
+    return None
+
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
 def _coerce(name: str, raw: str) -> object:
     if name in MINIMUMS:
         try:
@@ -115,4 +135,10 @@ def _coerce(name: str, raw: str) -> object:
         return seconds
     if name == "media_root":
         return Path(raw)
+    if name == "cors_origins":
+        origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+        problem = next(filter(None, map(_origin_problem, origins)), None)
+        if problem:
+            raise ValueError(problem)
+        return origins
     return raw

@@ -129,7 +129,7 @@ def _length_rule(ctx: dict[str, Any], key: str, word: str) -> str:
     return f"must be at most {limit} {word}"
 
 
-def _message(error: ErrorDetails) -> str:
+def rule_for(error: ErrorDetails) -> str:
     """Our short rule text for one of pydantic's error types; never pydantic's wording."""
     kind, ctx = error["type"], error.get("ctx") or {}
     if kind in {"value_error", "assertion_error"} and "error" in ctx:
@@ -212,7 +212,7 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
     result = []
     for item in exc.errors(include_url=False):
         field = ".".join(str(part) for part in item["loc"])
-        result.append(FieldError(field, _message(item)))
+        result.append(FieldError(field, rule_for(item)))
     return result
 
 

@@ -1,13 +1,25 @@
-"""The one table from error categories to HTTP statuses (RFC 9457 problem responses).
+"""Every error answer of the REST adapter: one RFC 9457 ``application/problem+json`` body.
 
 Faces map categories, never leaves: ``DuplicateMovieError`` is a 409 because it is a
-``ConflictError``. An error outside every category, or any other exception, is a 500.
+``ConflictError``. FastAPI's own request validation, Starlette's 404/405 and anything
+unexpected go through here too, so every error a client sees has the same shape:
+``{type, title, status, detail, code}`` and, for invalid input, ``errors`` (one entry per field,
+naming the field and the rule, never the value sent).
+
+This module imports no FastAPI at import time of ``streamcore.api``'s package; the handlers
+below are installed by ``app.py``.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
 from streamcore.errors import (
     ConflictError,
+    FieldError,
     InvalidInputError,
     NotAuthenticatedError,
     NotFoundError,
@@ -17,6 +29,14 @@ from streamcore.errors import (
     TooManyAttemptsError,
     category_of,
 )
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException
+    from starlette.responses import JSONResponse
+
+logger = logging.getLogger(__name__)
 
 HTTP_STATUS: dict[type[StreamcoreError], int] = {
     InvalidInputError: 422,
@@ -30,8 +50,122 @@ HTTP_STATUS: dict[type[StreamcoreError], int] = {
 """Status of each category; 401 answers carry ``WWW-Authenticate: Bearer``, 429 ``Retry-After``."""
 
 UNEXPECTED = 500
+PROBLEM_JSON = "application/problem+json"
+CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    416: "range_not_satisfiable",
+    500: "unexpected",
+}
+"""The ``code`` of answers that no core error category gives (HTTP's own refusals)."""
 
 
 def status_for(error: StreamcoreError) -> int:
     """The HTTP status that answers ``error``."""
     return HTTP_STATUS.get(category_of(error), UNEXPECTED)
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    errors: Sequence[FieldError] = (),
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """The one builder of error responses."""
+    from starlette.responses import JSONResponse
+
+    body: dict[str, Any] = {
+        # "about:blank": the status says what kind of problem it is; `code` says it exactly.
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code or CODES.get(status, "error"),
+    }
+    if errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def for_error(error: StreamcoreError) -> JSONResponse:
+    """The answer to one of the core's errors."""
+    status = status_for(error)
+    if status == UNEXPECTED:
+        return unexpected()
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, TooManyAttemptsError):
+        headers["Retry-After"] = str(max(1, error.retry_after))
+    if isinstance(error, StorageError):
+        # The sentence is ours (storage/sql/failures.py), never the driver's; a client
+        # still learns nothing about the database but that it is unavailable.
+        logger.error("storage unavailable: %s", error.message)
+        return problem(
+            status,
+            "the service's storage is unavailable; try again later",
+            code=error.code,
+            headers={"Retry-After": "5"},
+        )
+    errors = error.errors if isinstance(error, InvalidInputError) else ()
+    return problem(status, error.message, code=error.code, errors=errors, headers=headers)
+
+
+def unexpected() -> JSONResponse:
+    """A 500 that says nothing of what went wrong (the log has the traceback)."""
+    return problem(UNEXPECTED, "something went wrong on our side; it has been logged")
+
+
+def request_field_errors(items: Iterable[Any]) -> list[FieldError]:
+    """FastAPI's validation report in our words, one entry per field; never the value sent."""
+    from streamcore.validation import rule_for
+
+    result = []
+    for item in items:
+        loc = tuple(str(part) for part in item.get("loc", ()))
+        # ("body", "title") is the field "title"; a whole body that is not an object is "body".
+        where = loc[1:] if len(loc) > 1 and loc[0] in {"body", "query", "path", "header"} else loc
+        result.append(FieldError(".".join(where), rule_for(item)))
+    return result
+
+
+def install(app: FastAPI) -> None:
+    """Route every error the app can raise through ``problem``."""
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException
+
+    app.add_exception_handler(StreamcoreError, _core_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)
+
+
+async def _core_error(request: Request, exc: StreamcoreError) -> JSONResponse:
+    return for_error(exc)
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = request_field_errors(exc.errors())
+    detail = "; ".join(str(e) for e in errors) or "invalid input"
+    return problem(422, detail, code=InvalidInputError.code, errors=errors)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"there is no route {request.url.path}"
+    elif exc.status_code == 405 and detail == "Method Not Allowed":
+        detail = f"{request.url.path} does not answer {request.method}"
+    return problem(exc.status_code, detail, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Starlette logs the traceback itself after this answer is sent (it re-raises to the
+    # server), so the client gets nothing of it and the log gets all of it.
+    return unexpected()

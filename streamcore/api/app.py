@@ -1,0 +1,95 @@
+"""``create_app(core)``: the REST routes of SPEC §6 over an opened core, as an ASGI app.
+
+The app holds no business rule: each route declares its permission (``api/auth.py``), makes
+one service call and returns the core's model. Errors of every kind leave as problem+json
+(``api/problems.py``). The app does not own the core: whoever opened it closes it
+(``streamcore serve`` does, when the server stops).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from streamcore import __version__
+from streamcore.api import problems
+from streamcore.api.docs import with_problem_schemas
+from streamcore.api.limits import (
+    BodyLimit,
+    BodyTooLargeError,
+    UnsupportedMediaTypeError,
+    json_body,
+)
+from streamcore.api.routes import auth, health, movies, plans, subscriptions, users
+from streamcore.core import StreamCore
+
+JSON_ROUTERS = (auth.router, users.router, movies.router, plans.router, subscriptions.router)
+EXPOSED_HEADERS = (
+    "Location",
+    "Retry-After",
+    "WWW-Authenticate",
+    "Content-Range",
+    "Accept-Ranges",
+    "Content-Length",
+    "ETag",
+    "Last-Modified",
+)
+"""Response headers a browser script on another origin may read."""
+
+
+def create_app(core: StreamCore) -> FastAPI:
+    """The REST adapter of ``core``: every route of SPEC §6, errors as problem+json."""
+    app = FastAPI(
+        title="streamcore",
+        version=__version__,
+        summary="The REST API of a movie-streaming service.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.core = core
+    problems.install(app)
+    app.add_exception_handler(BodyTooLargeError, _too_large)  # type: ignore[arg-type]
+    app.add_exception_handler(UnsupportedMediaTypeError, _unsupported)  # type: ignore[arg-type]
+    for router in JSON_ROUTERS:
+        app.include_router(router, dependencies=[Depends(json_body)])
+    app.include_router(health.router)
+    _add_middleware(app, core)
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _add_middleware(app: FastAPI, core: StreamCore) -> None:
+    settings = core.settings
+    app.add_middleware(BodyLimit, max_body=settings.max_body, max_upload=settings.max_upload)
+    # Added last = outermost: even a 413 carries the CORS headers a browser needs to read it.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Range", "If-None-Match", "If-Range"],
+            expose_headers=list(EXPOSED_HEADERS),
+            max_age=600,
+        )
+
+
+def _openapi(app: FastAPI) -> Any:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_problem_schemas(build())
+        return app.openapi_schema
+
+    return openapi
+
+
+async def _too_large(request: Request, exc: BodyTooLargeError) -> JSONResponse:
+    return problems.problem(413, str(exc))
+
+
+async def _unsupported(request: Request, exc: UnsupportedMediaTypeError) -> JSONResponse:
+    return problems.problem(415, str(exc))

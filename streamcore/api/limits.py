@@ -1,0 +1,100 @@
+"""What a request body may be: how large (413) and of which media type (415).
+
+``BodyLimit`` is plain ASGI middleware so that it refuses an oversized body *before* the
+route reads it: at once when ``Content-Length`` says so, and while it streams in when the
+client sends it chunked (the count stops the read at the limit, never after the whole body).
+Media uploads (``PUT /api/movie/{id}/media``) get the upload limit, every other route the JSON
+limit.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+
+from streamcore.api.problems import problem
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+UPLOAD_PATH = re.compile(r"/api/movie/[^/]+/media/?")
+JSON_TYPE = re.compile(r"application/(?:[\w.+-]+\+)?json", re.ASCII)
+
+
+class BodyTooLargeError(Exception):
+    """The body went past its limit while it was read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the request body is larger than {limit} bytes")
+        self.limit = limit
+
+
+class UnsupportedMediaTypeError(Exception):
+    """The body is not of the media type the route takes."""
+
+    def __init__(self, wanted: str) -> None:
+        super().__init__(f"send the body as {wanted} (Content-Type)")
+
+
+class BodyLimit:
+    """ASGI middleware: a body over its limit is a 413, refused as early as it can be."""
+
+    def __init__(self, app: ASGIApp, *, max_body: int, max_upload: int) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.max_upload = max_upload
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_upload if UPLOAD_PATH.fullmatch(scope["path"]) else self.max_body
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await too_large(limit)(scope, receive, send)
+            return
+        await self.app(scope, _counting(receive, limit), send)
+
+
+def too_large(limit: int) -> ASGIApp:
+    """The 413 answer for ``limit``."""
+    return problem(413, f"the request body is larger than {limit} bytes")
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the server refuses a malformed length before we see it
+    return None
+
+
+def _counting(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLargeError(limit)
+        return message
+
+    return counted
+
+
+async def json_body(request: Request) -> None:
+    """A route dependency: a body, if one is sent, must be JSON (else 415)."""
+    if request.method not in {"POST", "PUT", "PATCH"}:
+        return
+    headers = request.headers
+    if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+        return  # no body: a route that needs one says "body: is required"
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if not JSON_TYPE.fullmatch(media_type):
+        raise UnsupportedMediaTypeError("application/json")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from streamcore.commands import db, movie, plan, subscription, user
+from streamcore.commands import db, movie, plan, serve, subscription, user
 from streamcore.commands.options import (
     CommandGroup,
     DatabaseUrl,
@@ -118,6 +118,7 @@ app.add_typer(movie.app, name="movie")
 app.add_typer(user.app, name="user")
 app.add_typer(plan.app, name="plan")
 app.add_typer(subscription.app, name="subscription")
+app.command("serve")(serve.serve)
 
 
 @app.callback()

@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0
 """How long ``close`` waits for queued mail before it drops the rest."""
 
+IDLE_SECONDS = 30.0
+"""How long the worker waits for mail before it ends (the next ``put`` starts a new one)."""
+
 THREAD_NAME = "streamcore-mail"
 
 Compose = Callable[[], Sequence[Message]]
@@ -52,12 +55,21 @@ class MailOutbox:
     """A queue of mail batches and the one daemon thread that sends them, in order.
 
     Thread-safe: any number of threads may ``put`` at once. The thread starts on the first
-    ``put`` (a core that never mails never starts one) and again if it ever died.
+    ``put`` (a core that never mails never starts one), ends after ``idle_seconds`` without
+    mail (a core dropped without ``close`` leaves no thread behind), and starts again on the
+    next ``put``.
     """
 
-    def __init__(self, mailer: Mailer, *, drain_seconds: float = DRAIN_SECONDS) -> None:
+    def __init__(
+        self,
+        mailer: Mailer,
+        *,
+        drain_seconds: float = DRAIN_SECONDS,
+        idle_seconds: float = IDLE_SECONDS,
+    ) -> None:
         self.mailer = mailer
         self.drain_seconds = drain_seconds
+        self.idle_seconds = idle_seconds
         self._queue: deque[_Batch] = deque()
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -89,6 +101,12 @@ class MailOutbox:
         """Batches queued or being sent now."""
         with self._changed:
             return self._queued - self._finished
+
+    @property
+    def running(self) -> bool:
+        """Whether the worker thread is alive now."""
+        with self._changed:
+            return self._thread is not None and self._thread.is_alive()
 
     def close(self, timeout: float | None = None) -> int:
         """Refuse new batches, wait for the queued ones (``drain_seconds`` by default).
@@ -129,9 +147,12 @@ class MailOutbox:
     def _work(self) -> None:
         while True:
             with self._changed:
-                self._changed.wait_for(lambda: self._queue or self._closed)
+                self._changed.wait_for(lambda: self._queue or self._closed, self.idle_seconds)
                 if not self._queue:
-                    return  # closed and nothing left
+                    # Closed, or idle: end under the lock, so a ``put`` now starts a new one.
+                    if self._thread is threading.current_thread():
+                        self._thread = None
+                    return
                 batch = self._queue.popleft()
             try:
                 self._deliver(batch)

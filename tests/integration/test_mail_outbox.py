@@ -324,6 +324,25 @@ def test_a_closed_outbox_refuses_new_batches_and_closing_twice_is_harmless() -> 
     assert outbox.join(timeout=0) is True
 
 
+def test_the_worker_ends_when_idle_and_the_next_batch_starts_another() -> None:
+    mailer = MemoryMailer()
+    outbox = MailOutbox(mailer, idle_seconds=0.05)
+    assert outbox.running is False
+
+    outbox.put(lambda: letter("ann@example.org"))
+    assert outbox.join(timeout=WAIT)
+    deadline = time.monotonic() + WAIT
+    while outbox.running and time.monotonic() < deadline:
+        time.sleep(0.01)  # polls a condition with a bound, not a blind sleep
+    assert outbox.running is False
+
+    outbox.put(lambda: letter("bob@example.org"))
+    assert outbox.join(timeout=WAIT)
+    assert [m.to for m in mailer.outbox] == ["ann@example.org", "bob@example.org"]
+    assert outbox.close() == 0
+    assert MailOutbox(mailer).idle_seconds == 30
+
+
 def test_no_thread_is_started_before_the_first_batch() -> None:
     before = sum(t.name == THREAD_NAME for t in threading.enumerate())
     mailer: Mailer = MemoryMailer()

@@ -22,6 +22,7 @@ from streamcore.events import EventPublisher, signals
 from streamcore.listeners import AddNewMoviesToPlans, DefaultListeners, EmailNewMovies
 from streamcore.mail import Mailer, mailer_for
 from streamcore.movies.service import MovieService
+from streamcore.outbox import MailOutbox
 from streamcore.storage import MEMORY_URL, Storage, StorageUnitOfWork, open_storage
 from streamcore.subscriptions.service import (
     EntitlementService,
@@ -56,6 +57,8 @@ class StreamCore:
         self.signals: Namespace = signals
         self.events = EventPublisher(sender=self)
         self.mailer = mailer or mailer_for(settings.smtp_url, settings.mail_from)
+        # Mail goes out on the outbox's one thread: a write never waits on SMTP.
+        self.mail_outbox = MailOutbox(self.mailer)
         self.storage: Storage = open_storage(settings.database_url, self.events.publish, settings)
         uow = self.storage.unit_of_work
         self.auth = AuthService(
@@ -71,7 +74,7 @@ class StreamCore:
         self.entitlements = EntitlementService(uow, clock=clock, grace=grace)
         self.listeners = DefaultListeners(
             add_to_plans=AddNewMoviesToPlans(self.plans.add_new_movies),
-            email_users=EmailNewMovies(self.auth.notification_recipients, self.mailer),
+            email_users=EmailNewMovies(self.auth.notification_recipients, self.mail_outbox),
             _sender=self,
             _publisher=self.events,
         )
@@ -90,7 +93,8 @@ class StreamCore:
 
         ``clock``, ``hasher`` and ``mailer`` replace the real clock, the argon2id hasher and
         the mailer the settings pick (tests, embedding code). The default listeners are
-        connected (``core.listeners``). Raises ``StorageError`` (including
+        connected (``core.listeners``); their mail goes out through ``core.mail_outbox``
+        (``core.mail_outbox.join()`` waits for it). Raises ``StorageError`` (including
         ``SchemaOutdatedError``) and ``InvalidInputError``.
         """
         if not isinstance(target, Settings):
@@ -102,9 +106,17 @@ class StreamCore:
         self.storage.ping()
 
     def close(self) -> None:
-        """Disconnect the default listeners and close the storage."""
+        """Disconnect the default listeners, send the queued mail (bounded), close the storage.
+
+        The mail is waited for at most ``mail_outbox.drain_seconds`` (10 s); what is still
+        unsent then is dropped and logged. The storage closes last: a batch reads its
+        recipients when it goes.
+        """
         self.listeners.disconnect()
-        self.storage.close()
+        try:
+            self.mail_outbox.close()
+        finally:
+            self.storage.close()
 
     def __enter__(self) -> Self:
         return self

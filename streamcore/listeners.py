@@ -2,14 +2,16 @@
 
 1. ``AddNewMoviesToPlans``: every active plan that takes new movies gets the new movie.
 2. ``EmailNewMovies``: every active user who opted in gets an e-mail, the whole batch over one
-   connection.
+   connection, sent off the publishing thread by the core's ``MailOutbox``: the call that
+   created the movies returns without waiting for the recipients' query or for SMTP.
 
 Both collect what they need of the movies of one commit (the ids; a count and the first titles
 to list) and do their work once, after the commit's events went out
 (``EventPublisher.after_batch``): a bulk import of 10,000 movies is one plan update and one
 e-mail per user, not 10,000 of each, and its events are not kept meanwhile. Each runs after
 the commit that created the movies; a failure is logged (one line at ERROR,
-the traceback only at DEBUG) and never undoes the movies.
+the traceback only at DEBUG) and never undoes the movies. The mail's failure is logged from
+the outbox's thread, in the same words, after the call returned.
 Embedding code may disconnect them (``core.listeners.disconnect()``) or connect its own
 receivers beside or instead of them.
 """
@@ -21,9 +23,11 @@ import threading
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from streamcore.events import EventPublisher, MovieCreated, log_failure, movie_created
-from streamcore.mail import Mailer, Message
+from streamcore.mail import Message
+from streamcore.outbox import MailOutbox
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +60,17 @@ class AddNewMoviesToPlans:
 
 
 class EmailNewMovies:
-    """E-mails the batch's new movies to every active user who opted in."""
+    """E-mails the batch's new movies to every active user who opted in, through the outbox."""
 
     def __init__(
-        self, recipients: Callable[[], list[str]], mailer: Mailer, *, site: str = "streamcore"
+        self,
+        recipients: Callable[[], list[str]],
+        outbox: MailOutbox,
+        *,
+        site: str = "streamcore",
     ) -> None:
         self._recipients = recipients
-        self._mailer = mailer
+        self._outbox = outbox
         self._site = site
         self._local = threading.local()  # per publishing thread: the commit it publishes
 
@@ -74,13 +82,20 @@ class EmailNewMovies:
             pending.listed.append(event)
 
     def flush(self) -> None:
-        """One message per recipient, all sent over one connection."""
+        """Write the batch's letter and queue it; the outbox mails it to the recipients."""
         pending, self._local.pending = self._pending(), _Pending()
         if not pending.count:
             return
         subject, body = self._letter(pending)
-        messages = [Message(to=email, subject=subject, body=body) for email in self._recipients()]
-        self._mailer.send(messages)
+        self._outbox.put(partial(self._messages, subject, body), on_failure=self._failed)
+
+    def _messages(self, subject: str, body: str) -> list[Message]:
+        # On the outbox's thread: the recipients are read when the mail goes, so a request
+        # never waits for that query (decision 131).
+        return [Message(to=email, subject=subject, body=body) for email in self._recipients()]
+
+    def _failed(self, exc: Exception) -> None:
+        log_failure(logger, type(self).__name__, exc, "the new movies stay created")
 
     def _pending(self) -> _Pending:
         if not hasattr(self._local, "pending"):

@@ -1,8 +1,8 @@
 """The layering of docs/architecture.md, enforced: a test fails when an import points up.
 
 Floors, top to bottom: faces (cli, commands, api) → core → storage → domains → uow, events,
-validation → errors, config, clock, iso. Every import is counted, also those inside functions
-and under ``TYPE_CHECKING``.
+validation, outbox → errors, config, clock, iso. Every import is counted, also those inside
+functions and under ``TYPE_CHECKING``.
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ def _rule_for(module: str) -> tuple[str, ...]:
         "streamcore.events",
         "streamcore.validation",
         "streamcore.paging",
+        "streamcore.outbox",
     }:
         return (*WEB_AND_SQL, *low, *(f"streamcore.{d}" for d in DOMAINS))
     if module in {

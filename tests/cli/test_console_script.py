@@ -14,7 +14,7 @@ from streamcore import StreamCore
 from streamcore.auth.models import UserCreate
 from streamcore.auth.passwords import CHEAPEST, Argon2Hasher
 from streamcore.auth.permissions import SYSTEM
-from tests.integration.smtp_server import closed_port
+from tests.integration.smtp_server import closed_port, running_smtp_server
 
 SCRIPT = Path(sys.executable).parent / "streamcore"
 HEAVY_MODULES = ("sqlalchemy", "pydantic", "rich", "alembic", "blinker")
@@ -150,6 +150,21 @@ def test_the_log_mailer_line_shows_by_default(
         "INFO streamcore.mail: log mailer (no SMTP URL set): would have mailed 1 user: "
         "'New on streamcore: Alien (1979)'"
     ]
+
+
+def test_movie_add_sends_its_mail_before_the_process_exits(
+    env: dict[str, str], tmp_path: Path, url: str
+) -> None:
+    """The mail goes out on a background thread; closing the core waits for it (bounded)."""
+    add_reader(url)
+    with running_smtp_server() as server:
+        env = env | {"STREAMCORE_SMTP_URL": server.url()}
+        args = ("movie", "add", "--title", "Alien", "--year", "1979")
+        done = streamcore(*args, env=env, cwd=tmp_path)
+        received = [(r.rcpt_tos, str(r.message["Subject"])) for r in server.received]
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert received == [(("ann@example.org",), "New on streamcore: Alien (1979)")]
 
 
 def test_a_failing_mailer_is_one_line_on_stderr(

@@ -2,7 +2,8 @@
 
 A new movie joins every active plan with ``includes_new_movies`` and is mailed to every active,
 not deleted user with ``notify_new_movies``: once per committed batch (a bulk import is one plan
-update per plan and one message per user), only after the commit, and a failing mailer is
+update per plan and one message per user), only after the commit, off the caller's thread
+(``core.mail_outbox``; ``mail_sent`` waits for it, never a sleep), and a failing mailer is
 logged without undoing anything. Embedding code may disconnect the defaults or put its own
 receivers in their place, and two cores in one process never hear each other.
 """
@@ -62,6 +63,11 @@ def mailed(
     """A core on each backend whose mail lands in ``mailer``."""
     with open_core(database_url, clock, tmp_path, mailer=mailer) as opened:
         yield opened
+
+
+def mail_sent(core: StreamCore) -> None:
+    """Wait until the mail queued so far went out (the outbox sends it on its own thread)."""
+    assert core.mail_outbox.join(timeout=10), "the mail outbox did not empty within 10 s"
 
 
 def add_plan(core: StreamCore, name: str, *, takes_new: bool, active: bool = True) -> Plan:
@@ -153,9 +159,11 @@ def test_a_new_movie_mails_every_active_opted_in_user_in_one_batch(
     mailed: StreamCore, mailer: MemoryMailer
 ) -> None:
     recipients = audience(mailed)
+    mail_sent(mailed)
     assert (mailer.batches, mailer.outbox) == (0, [])  # new users are not mailed
 
     mailed.movies.create(alien(), actor=SYSTEM)
+    mail_sent(mailed)
 
     assert mailer.batches == 1
     assert sorted(m.to for m in mailer.outbox) == recipients
@@ -167,6 +175,7 @@ def test_nobody_to_mail_means_no_mail(mailed: StreamCore, mailer: MemoryMailer) 
     add_user(mailed, "bob@example.org", notify_new_movies=False)
 
     mailed.movies.create(alien(), actor=SYSTEM)
+    mail_sent(mailed)
 
     assert mailer.outbox == []
 
@@ -185,6 +194,7 @@ def test_a_bulk_import_is_one_plan_update_per_plan_and_one_message_per_user(
 
     with plan_updated.connected_to(heard, sender=mailed):
         ids = mailed.movies.import_movies(rows, actor=SYSTEM)
+    mail_sent(mailed)
 
     assert {p.name: plan_movies(mailed, p) for p in taking + others} == {
         "Gold": list(ids),
@@ -216,6 +226,7 @@ def test_a_failing_mailer_is_logged_and_undoes_nothing(
 
             with caplog.at_level(logging.ERROR, logger="streamcore.listeners"):
                 movie = core.movies.create(alien(), actor=SYSTEM)
+                mail_sent(core)  # the failure is logged on the outbox's thread
 
             assert core.movies.get(movie.id, actor=SYSTEM) == movie
             assert plan_movies(core, gold) == [movie.id]
@@ -240,6 +251,7 @@ def test_at_debug_a_failing_mailer_also_logs_its_traceback(
             add_user(core, "ann@example.org")
             with caplog.at_level(logging.DEBUG, logger="streamcore.listeners"):
                 core.movies.create(alien(), actor=SYSTEM)
+                mail_sent(core)
 
     (failure,) = [r for r in caplog.records if r.name == "streamcore.listeners"]
     assert failure.levelno == logging.ERROR
@@ -270,6 +282,7 @@ def test_a_failed_batch_is_not_sent_again_with_the_next_movie(
 
         first = core.movies.create(alien(), actor=SYSTEM)
         second = core.movies.create(MovieCreate(title="Heat", year=1995), actor=SYSTEM)
+        mail_sent(core)
 
         assert [m.id for m in core.movies.list(actor=SYSTEM).items] == [first.id, second.id]
     assert flaky.batches == [
@@ -310,6 +323,7 @@ def test_commits_in_parallel_threads_are_mailed_as_separate_batches(
         with ThreadPoolExecutor(max_workers=len(groups)) as pool:
             ids = [i for result in pool.map(import_group, groups) for i in result]
         in_gold = plan_movies(core, gold)
+        mail_sent(core)
 
     assert sorted(in_gold) == sorted(ids)
     listed = sorted(
@@ -327,6 +341,7 @@ def test_a_refused_write_sends_nothing(mailed: StreamCore, mailer: MemoryMailer)
     add_user(mailed, "ann@example.org")
     gold = add_plan(mailed, "Gold", takes_new=True)
     first = mailed.movies.create(alien(), actor=SYSTEM)
+    mail_sent(mailed)
     mailed_before = list(mailer.outbox)
 
     with pytest.raises(ConflictError):
@@ -336,6 +351,7 @@ def test_a_refused_write_sends_nothing(mailed: StreamCore, mailer: MemoryMailer)
             [(2, {"title": "Heat", "year": 1995}), (3, {"title": "alien", "year": 1979})],
             actor=SYSTEM,
         )
+    mail_sent(mailed)
 
     assert (mailer.batches, mailer.outbox) == (1, mailed_before)
     assert plan_movies(mailed, gold) == [first.id]
@@ -351,6 +367,7 @@ def test_disconnect_stops_both_default_listeners(mailed: StreamCore, mailer: Mem
 
     mailed.listeners.disconnect()
     movie = mailed.movies.create(alien(), actor=SYSTEM)
+    mail_sent(mailed)
 
     assert mailed.movies.get(movie.id, actor=SYSTEM) == movie
     assert plan_movies(mailed, gold) == []
@@ -366,6 +383,7 @@ def test_connect_after_disconnect_brings_them_back_once(
     mailed.listeners.disconnect()
     mailed.listeners.connect()
     movie = mailed.movies.create(alien(), actor=SYSTEM)
+    mail_sent(mailed)
 
     assert plan_movies(mailed, gold) == [movie.id]
     assert mailer.batches == 1
@@ -388,6 +406,7 @@ def test_embedding_code_can_put_its_own_receiver_in_their_place(
         movie = mailed.movies.create(alien(), actor=SYSTEM)
     finally:
         movie_created.disconnect(mine, sender=mailed)
+    mail_sent(mailed)
 
     assert heard == [
         (
@@ -410,6 +429,8 @@ def test_two_cores_in_one_process_do_not_cross_fire(
         gold_b = add_plan(other, "Gold", takes_new=True)
 
         in_a = mailed.movies.create(alien(), actor=SYSTEM)
+        mail_sent(mailed)
+        mail_sent(other)
         after_a = (
             [m.to for m in mailer.outbox],
             [m.to for m in other_mailer.outbox],
@@ -417,6 +438,8 @@ def test_two_cores_in_one_process_do_not_cross_fire(
             plan_movies(other, gold_b),
         )
         in_b = other.movies.create(MovieCreate(title="Heat", year=1995), actor=SYSTEM)
+        mail_sent(mailed)
+        mail_sent(other)
         after_b = (
             [m.subject for m in mailer.outbox],
             [m.subject for m in other_mailer.outbox],

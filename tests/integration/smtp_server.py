@@ -3,8 +3,10 @@
 Not a test module. ``running_smtp_server()`` starts an ``aiosmtpd`` controller in a thread and
 stops it when the ``with`` block ends (use it inside a fixture so that a failing test stops it
 too). The handler records every accepted message with the TCP connection it came over, every
-AUTH attempt, and whether the connection was encrypted. ``closed_port()`` gives a local port
-that refuses connections, and ``self_signed_certificate()`` a certificate for 127.0.0.1.
+AUTH attempt, and whether the connection was encrypted; given a ``hold`` event, it answers no
+message's DATA until the event is set (a stuck server), and sets ``arrived`` meanwhile.
+``closed_port()`` gives a local port that refuses connections, and
+``self_signed_certificate()`` a certificate for 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -54,9 +56,16 @@ class RecordingHandler:
     """An aiosmtpd handler that keeps what it receives; ``refuse`` names refused recipients."""
 
     def __init__(
-        self, *, users: Mapping[str, str] | None = None, refuse: Iterable[str] = ()
+        self,
+        *,
+        users: Mapping[str, str] | None = None,
+        refuse: Iterable[str] = (),
+        hold: threading.Event | None = None,
     ) -> None:
         self.received: list[Received] = []
+        self.arrived = threading.Event()
+        """Set when a message's DATA has come in (also while ``hold`` keeps it unanswered)."""
+        self._hold = hold
         self.logins: list[tuple[str, bool]] = []
         """Every AUTH attempt: (login, accepted)."""
         self._users = dict(users or {})
@@ -105,6 +114,9 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.arrived.set()
+        while self._hold is not None and not self._hold.is_set():
+            await asyncio.sleep(0.01)  # cancellable, so stopping the server never hangs on it
         content = envelope.content
         raw = content if isinstance(content, bytes) else str(content).encode()
         message = email.message_from_bytes(raw, policy=email.policy.default)
@@ -172,14 +184,17 @@ def running_smtp_server(
     refuse: Iterable[str] = (),
     starttls: ssl.SSLContext | None = None,
     implicit_tls: ssl.SSLContext | None = None,
+    hold: threading.Event | None = None,
+    port: int = 0,
 ) -> Iterator[SmtpServer]:
     """Run an SMTP server on 127.0.0.1 until the block ends.
 
     ``users`` (login -> password) makes AUTH required before MAIL; without TLS, AUTH is
     offered in clear text. ``starttls`` offers STARTTLS and requires it (AUTH then only after
-    it); ``implicit_tls`` speaks TLS from the first byte (``smtps``).
+    it); ``implicit_tls`` speaks TLS from the first byte (``smtps``). ``hold`` keeps every
+    DATA unanswered until it is set. ``port`` 0 lets the OS pick one.
     """
-    handler = RecordingHandler(users=users, refuse=refuse)
+    handler = RecordingHandler(users=users, refuse=refuse, hold=hold)
     options: dict[str, Any] = {}
     if users is not None:
         options |= {
@@ -190,7 +205,7 @@ def running_smtp_server(
     if starttls is not None:
         options |= {"tls_context": starttls, "require_starttls": True}
     controller = _FreePortController(
-        handler, hostname=HOST, port=0, ssl_context=implicit_tls, ready_timeout=5, **options
+        handler, hostname=HOST, port=port, ssl_context=implicit_tls, ready_timeout=5, **options
     )
     controller.start()
     try:

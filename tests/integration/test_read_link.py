@@ -85,6 +85,7 @@ def test_a_postgres_reader_is_one_read_only_transaction_on_both_paths(postgres_u
 
 def test_readers_give_their_connection_back_whatever_happens(sql_core: StreamCore) -> None:
     movie = sql_core.movies.create(MovieCreate(title="Alien", year=1979), actor=SYSTEM)
+    assert sql_core.mail_outbox.join(timeout=10)  # its mail reads the recipients on a thread
     pool = storage_of(sql_core).engine.pool
 
     def driver_only() -> None:
@@ -232,6 +233,7 @@ def test_after_one_connection_is_found_dead_the_others_are_not_handed_out_dead(
 ) -> None:
     core, name = victim
     movie = core.movies.create(MovieCreate(title="Alien", year=1979), actor=SYSTEM)
+    assert core.mail_outbox.join(timeout=10)  # its mail's recipients query is done with the pool
     reads: dict[str, Callable[[], object]] = {
         "driver": lambda: core.movies.get(movie.id, actor=SYSTEM),
         "sqlalchemy": lambda: core.movies.list(actor=SYSTEM),

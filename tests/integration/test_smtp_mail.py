@@ -237,7 +237,14 @@ def test_the_repr_of_a_mailer_never_shows_the_password() -> None:
         )
     )
     try:
-        shown = [repr(mailer), str(mailer), f"{mailer!r}", repr([mailer]), repr(core.mailer)]
+        shown = [
+            repr(mailer),
+            str(mailer),
+            f"{mailer!r}",
+            repr([mailer]),
+            repr(core.mailer),
+            repr(core.mail_outbox),
+        ]
     finally:
         core.close()
 

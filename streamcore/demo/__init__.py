@@ -132,7 +132,7 @@ def ensure_empty(core: StreamCore) -> None:
         "movies": core.movies.list(MovieQuery(trashed="with", limit=1), actor=SYSTEM).total,
         "plans": core.plans.list(PlanQuery(include_inactive=True, limit=1), actor=SYSTEM).total,
     }
-    found = ", ".join(f"{count} {what}" for what, count in held.items() if count)
+    found = ", ".join(f"{n} {what if n > 1 else what[:-1]}" for what, n in held.items() if n)
     if found:
         raise ConflictError(f"the demo needs an empty database; this one holds {found}")
 

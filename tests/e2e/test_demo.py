@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from streamcore.demo import MEDIA_PATH
+from tests.docs.test_readme_quickstart import quick_start
 from tests.e2e.server import LiveServer, start_server
 
 VIDEO = resources.files("streamcore.demo") / "streamcore-demo.mp4"
@@ -46,7 +47,9 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """One ``streamcore serve --demo`` for the module (seeding hashes three passwords)."""
     workdir = tmp_path_factory.mktemp("demo")
-    server = start_server(workdir, env={"STREAMCORE_DATABASE_URL": ""}, args=["--demo"])
+    program, command, *args = quick_start()[0].split()  # streamcore serve --demo
+    assert (program, command) == ("streamcore", "serve")
+    server = start_server(workdir, env={"STREAMCORE_DATABASE_URL": ""}, args=args)
     try:
         printed = server.log()
         passwords = {role: (email, pw) for role, email, pw in ACCOUNT.findall(printed)}

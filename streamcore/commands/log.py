@@ -44,6 +44,11 @@ class CliLogging:
         self._logger.setLevel(level)
         self._handler.setLevel(level)
 
+    @property
+    def level(self) -> int:
+        """The lowest level shown (``streamcore serve`` hands it on to uvicorn's loggers)."""
+        return self._handler.level
+
     def undo(self) -> None:
         """Remove the handler and put the logger's level back (in-process runs stay apart)."""
         self._logger.removeHandler(self._handler)

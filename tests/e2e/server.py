@@ -34,6 +34,11 @@ class LiveServer:
     process: subprocess.Popen[bytes]
     log_path: Path
 
+    @property
+    def port(self) -> int:
+        """The port it listens on."""
+        return int(self.url.rsplit(":", 1)[1])
+
     def log(self) -> str:
         """Everything the server wrote so far (stdout and stderr)."""
         return self.log_path.read_text(errors="replace")
@@ -59,7 +64,11 @@ def start_server(
     env: Mapping[str, str] | None = None,
     args: Sequence[str] = (),
 ) -> LiveServer:
-    """Start ``streamcore serve`` in ``workdir``; return once ``/api/health`` answers 200."""
+    """Start ``streamcore serve`` in ``workdir``; return once ``/api/health`` answers 200.
+
+    The server gets no ``STREAMCORE_*`` variable of the test run, only ``env``, and a SQLite
+    file in ``workdir`` unless ``env`` names a database (an empty value: the CLI's default).
+    """
     port = free_port()
     log_path = workdir / f"server-{port}.log"
     environ = {k: v for k, v in os.environ.items() if not k.startswith("STREAMCORE_")}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
@@ -13,20 +13,22 @@ from streamcore.api.streaming import MediaResponse
 router = APIRouter(tags=["movies"])
 
 MovieId = Annotated[int, Path(alias="id", description="The movie's id.")]
+PATH = "/api/movie/{id}/stream"
 BYTES = {"content": {"video/*": {"schema": {"type": "string", "format": "binary"}}}}
-
-
-@router.api_route(
-    "/api/movie/{id}/stream",
-    methods=["GET", "HEAD"],
-    response_class=MediaResponse,
-    responses={
+ANSWERS: dict[str, Any] = {
+    "response_class": MediaResponse,
+    "status_code": 200,  # MediaResponse takes no status_code for FastAPI to read one from
+    "responses": {
         200: {"description": "The whole file.", **BYTES},
         206: {"description": "The range asked for (Range), or several as multipart.", **BYTES},
         304: {"description": "Not modified (If-None-Match, If-Modified-Since)."},
         **errors(400, 401, 403, 404, 409, 416, 422),
     },
-)
+}
+
+
+@router.head(PATH, operation_id="stream_movie_head", **ANSWERS)
+@router.get(PATH, operation_id="stream_movie", **ANSWERS)
 def stream_movie(movie_id: MovieId, actor: LoggedIn, core: Core) -> MediaResponse:
     """The movie's media file, with byte ranges and conditional requests (RFC 9110)."""
     return MediaResponse(core.playback.open(movie_id, actor=actor))

@@ -242,7 +242,7 @@ def test_a_symlink_out_of_the_root_is_a_404(api: Api, film: Film, tmp_path: Path
     answer = api.request("GET", film.url, "editor")
     assert answer.status_code == 404
     assert "outside the media root" in answer.json()["detail"]
-    assert "outside" not in answer.text.split('"detail"')[0]
+    assert str(tmp_path) not in answer.text
 
 
 def test_a_non_integer_id_is_a_422(api: Api, film: Film) -> None:

@@ -21,6 +21,7 @@ from streamcore.errors import InvalidInputError, SchemaOutdatedError, StorageErr
 from streamcore.events import EventPublisher, signals
 from streamcore.listeners import AddNewMoviesToPlans, DefaultListeners, EmailNewMovies
 from streamcore.mail import Mailer, mailer_for
+from streamcore.movies.playback import PlaybackService
 from streamcore.movies.service import MovieService
 from streamcore.outbox import MailOutbox
 from streamcore.storage import MEMORY_URL, Storage, StorageUnitOfWork, open_storage
@@ -72,6 +73,9 @@ class StreamCore:
         self.plans = PlanService(uow, clock=clock, grace=grace)
         self.subscriptions = SubscriptionService(uow, clock=clock, grace=grace)
         self.entitlements = EntitlementService(uow, clock=clock, grace=grace)
+        self.playback = PlaybackService(
+            self.movies.get, self.entitlements.may_watch, media_root=settings.media_root
+        )
         self.listeners = DefaultListeners(
             add_to_plans=AddNewMoviesToPlans(self.plans.add_new_movies),
             email_users=EmailNewMovies(self.auth.notification_recipients, self.mail_outbox),

@@ -23,7 +23,7 @@ from streamcore.api.limits import (
     UnsupportedMediaTypeError,
     json_body,
 )
-from streamcore.api.routes import auth, health, movies, plans, subscriptions, users
+from streamcore.api.routes import auth, health, movies, plans, stream, subscriptions, users
 from streamcore.core import StreamCore
 
 JSON_ROUTERS = (auth.router, users.router, movies.router, plans.router, subscriptions.router)
@@ -56,6 +56,7 @@ def create_app(core: StreamCore) -> FastAPI:
     for router in JSON_ROUTERS:
         app.include_router(router, dependencies=[Depends(json_body)])
     app.include_router(health.router)
+    app.include_router(stream.router)  # GET and HEAD only: no body, no json_body
     _add_middleware(app, core)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app

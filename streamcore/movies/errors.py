@@ -26,3 +26,19 @@ class DuplicateMovieError(ConflictError):
         super().__init__(f"{prefix}{what} already exists")
         self.title = title
         self.year = year
+
+
+class MediaNotFoundError(NotFoundError):
+    """A movie has no file that may be played: no media path, or none safe and present."""
+
+    def __init__(self, movie_id: int, reason: str) -> None:
+        super().__init__(f"movie {movie_id} cannot be played: {reason}")
+        self.movie_id = movie_id
+        self.reason = reason
+
+
+class MediaChangedError(ConflictError):
+    """The media file was replaced between looking it up and reading it."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the media file {name!r} changed while it was opened; try again")

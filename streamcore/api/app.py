@@ -15,7 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from streamcore import __version__
-from streamcore.api import problems
+from streamcore.api import problems, swagger
 from streamcore.api.docs import with_problem_schemas
 from streamcore.api.limits import (
     BodyLimit,
@@ -56,6 +56,7 @@ def create_app(core: StreamCore) -> FastAPI:
     for router in JSON_ROUTERS:
         app.include_router(router, dependencies=[Depends(json_body)])
     app.include_router(health.router)
+    swagger.install(app)
     _add_middleware(app, core)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app

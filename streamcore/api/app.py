@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from streamcore import __version__
-from streamcore.api import problems
+from streamcore.api import problems, swagger
+from streamcore.api.cors import ListedOriginsCORS
 from streamcore.api.docs import with_problem_schemas
 from streamcore.api.limits import (
     BodyLimit,
@@ -57,6 +57,7 @@ def create_app(core: StreamCore) -> FastAPI:
         app.include_router(router, dependencies=[Depends(json_body)])
     app.include_router(health.router)
     app.include_router(stream.router)  # GET and HEAD only: no body, no json_body
+    swagger.install(app)
     _add_middleware(app, core)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app
@@ -68,7 +69,7 @@ def _add_middleware(app: FastAPI, core: StreamCore) -> None:
     # Added last = outermost: even a 413 carries the CORS headers a browser needs to read it.
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            ListedOriginsCORS,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Range", "If-None-Match", "If-Range"],

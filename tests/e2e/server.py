@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 STREAMCORE = str(Path(sys.executable).with_name("streamcore"))
-START_TIMEOUT = 30.0
+START_TIMEOUT = 90.0  # generous: on a loaded machine, spawned workers import FastAPI slowly
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from fastapi import Request
+from starlette.exceptions import HTTPException
 
 from streamcore.api.problems import problem
 
@@ -23,12 +24,19 @@ UPLOAD_PATH = re.compile(r"/api/movie/[^/]+/media/?")
 JSON_TYPE = re.compile(r"application/(?:[\w.+-]+\+)?json", re.ASCII)
 
 
-class BodyTooLargeError(Exception):
-    """The body went past its limit while it was read."""
+class BodyTooLargeError(HTTPException):
+    """The body went past its limit while it was read.
+
+    An ``HTTPException`` because FastAPI turns any other exception raised while it reads a
+    body into a 400 "error parsing the body"; this one it lets through to our 413 handler.
+    """
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"the request body is larger than {limit} bytes")
+        super().__init__(413, f"the request body is larger than {limit} bytes")
         self.limit = limit
+
+    def __str__(self) -> str:
+        return str(self.detail)
 
 
 class UnsupportedMediaTypeError(Exception):

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Self
 from pydantic import (
     BaseModel,
     ConfigDict,
+    ModelWrapValidatorHandler,
     StringConstraints,
     ValidationError,
     model_validator,
@@ -259,16 +260,24 @@ class InputModel(BaseModel):
             name for name, info in cls.model_fields.items() if _is_int_field(info.annotation)
         )
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _whole_numbers(cls, data: Any) -> Any:
+    def _whole_numbers(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
         # pydantic takes True, 3.0 and "1_000" as integers; SPEC §3 does not. One look at the
         # raw input per model, not one validator call per field (bulk imports).
-        if cls._int_fields and isinstance(data, dict):
-            errors = _int_errors(cls._int_fields, data)
-            if errors:
-                raise InvalidInputError(errors)
-        return data
+        if not (cls._int_fields and isinstance(data, dict)):
+            return handler(data)
+        errors = _int_errors(cls._int_fields, data)
+        if not errors:
+            return handler(data)
+        # Report every other field's problems too (one entry per field), but validate the
+        # rest without the bad numbers so pydantic does not name them a second time.
+        bad = {e.field for e in errors}
+        try:
+            handler({k: v for k, v in data.items() if k not in bad})
+        except ValidationError as exc:
+            errors += [e for e in field_errors(exc) if e.field.split(".")[0] not in bad]
+        raise InvalidInputError(errors)
 
     def __init__(self, /, **data: Any) -> None:
         try:

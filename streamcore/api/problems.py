@@ -162,7 +162,22 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
         detail = f"there is no route {request.url.path}"
     elif exc.status_code == 405 and detail == "Method Not Allowed":
         detail = f"{request.url.path} does not answer {request.method}"
+        return problem(405, detail, headers={"Allow": _allowed_methods(request)})
     return problem(exc.status_code, detail, headers=exc.headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    # Starlette's 405 names only the methods of the first route whose path matched, and
+    # FastAPI makes one route per method: collect every route of this path (RFC 9110 15.5.6).
+    from fastapi.routing import iter_route_contexts
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -110,8 +110,10 @@ class CuttableProxy:
 
     def cut(self) -> None:
         """Close the port and every connection through it (new ones are refused)."""
+        # shutdown first: close alone leaves a thread blocked in accept() still accepting.
         with contextlib.suppress(OSError):
-            self.listener.close()
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
         with self.lock:
             for conn in self.conns:
                 with contextlib.suppress(OSError):

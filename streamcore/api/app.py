@@ -22,6 +22,7 @@ from streamcore.api.limits import (
     BodyTooLargeError,
     UnsupportedMediaTypeError,
     json_body,
+    single_query_values,
 )
 from streamcore.api.routes import auth, health, movies, plans, subscriptions, users
 from streamcore.core import StreamCore
@@ -54,8 +55,8 @@ def create_app(core: StreamCore) -> FastAPI:
     app.add_exception_handler(BodyTooLargeError, _too_large)  # type: ignore[arg-type]
     app.add_exception_handler(UnsupportedMediaTypeError, _unsupported)  # type: ignore[arg-type]
     for router in JSON_ROUTERS:
-        app.include_router(router, dependencies=[Depends(json_body)])
-    app.include_router(health.router)
+        app.include_router(router, dependencies=[Depends(single_query_values), Depends(json_body)])
+    app.include_router(health.router, dependencies=[Depends(single_query_values)])
     _add_middleware(app, core)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app

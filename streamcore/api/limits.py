@@ -1,4 +1,5 @@
-"""What a request body may be: how large (413) and of which media type (415).
+"""What a request may be: how large its body (413), of which media type (415), and that it
+names each query parameter once (422).
 
 ``BodyLimit`` is plain ASGI middleware so that it refuses an oversized body *before* the
 route reads it: at once when ``Content-Length`` says so, and while it streams in when the
@@ -16,6 +17,7 @@ from fastapi import Request
 from starlette.exceptions import HTTPException
 
 from streamcore.api.problems import problem
+from streamcore.errors import FieldError, InvalidInputError
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -94,6 +96,18 @@ def _counting(receive: Receive, limit: int) -> Receive:
         return message
 
     return counted
+
+
+async def single_query_values(request: Request) -> None:
+    """A route dependency: each query parameter at most once (else 422 naming it).
+
+    Starlette keeps every value and FastAPI takes the last, so ``?limit=1&limit=100`` would
+    be read as 100 here while a proxy or log reader in front may have read 1.
+    """
+    names = [name for name, _ in request.query_params.multi_items()]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise InvalidInputError([FieldError(name, "must be given once") for name in repeated])
 
 
 async def json_body(request: Request) -> None:

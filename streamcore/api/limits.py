@@ -11,6 +11,7 @@ limit.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from fastapi import Request
@@ -104,8 +105,8 @@ async def single_query_values(request: Request) -> None:
     Starlette keeps every value and FastAPI takes the last, so ``?limit=1&limit=100`` would
     be read as 100 here while a proxy or log reader in front may have read 1.
     """
-    names = [name for name, _ in request.query_params.multi_items()]
-    repeated = sorted({name for name in names if names.count(name) > 1})
+    counts = Counter(name for name, _ in request.query_params.multi_items())
+    repeated = sorted(name for name, count in counts.items() if count > 1)
     if repeated:
         raise InvalidInputError([FieldError(name, "must be given once") for name in repeated])
 

@@ -22,6 +22,7 @@ from streamcore.api.limits import (
     BodyTooLargeError,
     UnsupportedMediaTypeError,
     json_body,
+    single_query_values,
 )
 from streamcore.api.routes import auth, health, movies, plans, stream, subscriptions, users
 from streamcore.core import StreamCore
@@ -53,10 +54,11 @@ def create_app(core: StreamCore) -> FastAPI:
     problems.install(app)
     app.add_exception_handler(BodyTooLargeError, _too_large)  # type: ignore[arg-type]
     app.add_exception_handler(UnsupportedMediaTypeError, _unsupported)  # type: ignore[arg-type]
+    once = Depends(single_query_values)
     for router in JSON_ROUTERS:
-        app.include_router(router, dependencies=[Depends(json_body)])
-    app.include_router(health.router)
-    app.include_router(stream.router)  # GET and HEAD only: no body, no json_body
+        app.include_router(router, dependencies=[once, Depends(json_body)])
+    app.include_router(health.router, dependencies=[once])
+    app.include_router(stream.router, dependencies=[once])  # GET and HEAD: no body
     swagger.install(app)
     _add_middleware(app, core)
     app.openapi = _openapi(app)  # type: ignore[method-assign]

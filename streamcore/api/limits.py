@@ -1,4 +1,5 @@
-"""What a request body may be: how large (413) and of which media type (415).
+"""What a request may be: how large its body (413), of which media type (415), and that it
+names each query parameter once (422).
 
 ``BodyLimit`` is plain ASGI middleware so that it refuses an oversized body *before* the
 route reads it: at once when ``Content-Length`` says so, and while it streams in when the
@@ -10,11 +11,14 @@ limit.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from fastapi import Request
+from starlette.exceptions import HTTPException
 
 from streamcore.api.problems import problem
+from streamcore.errors import FieldError, InvalidInputError
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,12 +27,19 @@ UPLOAD_PATH = re.compile(r"/api/movie/[^/]+/media/?")
 JSON_TYPE = re.compile(r"application/(?:[\w.+-]+\+)?json", re.ASCII)
 
 
-class BodyTooLargeError(Exception):
-    """The body went past its limit while it was read."""
+class BodyTooLargeError(HTTPException):
+    """The body went past its limit while it was read.
+
+    An ``HTTPException`` because FastAPI turns any other exception raised while it reads a
+    body into a 400 "error parsing the body"; this one it lets through to our 413 handler.
+    """
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"the request body is larger than {limit} bytes")
+        super().__init__(413, f"the request body is larger than {limit} bytes")
         self.limit = limit
+
+    def __str__(self) -> str:
+        return str(self.detail)
 
 
 class UnsupportedMediaTypeError(Exception):
@@ -86,6 +97,18 @@ def _counting(receive: Receive, limit: int) -> Receive:
         return message
 
     return counted
+
+
+async def single_query_values(request: Request) -> None:
+    """A route dependency: each query parameter at most once (else 422 naming it).
+
+    Starlette keeps every value and FastAPI takes the last, so ``?limit=1&limit=100`` would
+    be read as 100 here while a proxy or log reader in front may have read 1.
+    """
+    counts = Counter(name for name, _ in request.query_params.multi_items())
+    repeated = sorted(name for name, count in counts.items() if count > 1)
+    if repeated:
+        raise InvalidInputError([FieldError(name, "must be given once") for name in repeated])
 
 
 async def json_body(request: Request) -> None:

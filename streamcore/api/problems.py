@@ -131,6 +131,8 @@ def request_field_errors(items: Iterable[Any]) -> list[FieldError]:
         loc = tuple(str(part) for part in item.get("loc", ()))
         # ("body", "title") is the field "title"; a whole body that is not an object is "body".
         where = loc[1:] if len(loc) > 1 and loc[0] in {"body", "query", "path", "header"} else loc
+        if item.get("type") == "json_invalid":
+            where = ("body",)  # its loc is ("body", <character offset>): no field at all
         result.append(FieldError(".".join(where), rule_for(item)))
     return result
 
@@ -156,13 +158,47 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> JSO
     return problem(422, detail, code=InvalidInputError.code, errors=errors)
 
 
+UNREADABLE_BODY = "There was an error parsing the body"
+"""FastAPI's 400 for a JSON body its parser gave up on (the cause says why)."""
+
+
+def _unreadable_body(cause: BaseException | None) -> JSONResponse:
+    # Python's json gives up on bytes that are not UTF-8, on nesting deeper than its
+    # recursion limit and on integers of more than 4300 digits: the same 422 as bad JSON.
+    if isinstance(cause, UnicodeDecodeError):
+        rule = "must be JSON text in UTF-8"
+    elif isinstance(cause, RecursionError):
+        rule = "is nested too deeply"
+    else:
+        rule = "must be valid JSON (no number longer than 4300 digits)"
+    error = FieldError("body", rule)
+    return problem(422, str(error), code=InvalidInputError.code, errors=[error])
+
+
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    if exc.status_code == 400 and exc.detail == UNREADABLE_BODY:
+        return _unreadable_body(exc.__cause__)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"there is no route {request.url.path}"
     elif exc.status_code == 405 and detail == "Method Not Allowed":
         detail = f"{request.url.path} does not answer {request.method}"
+        return problem(405, detail, headers={"Allow": _allowed_methods(request)})
     return problem(exc.status_code, detail, headers=exc.headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    # Starlette's 405 names only the methods of the first route whose path matched, and
+    # FastAPI makes one route per method: collect every route of this path (RFC 9110 15.5.6).
+    from fastapi.routing import iter_route_contexts
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -48,6 +48,8 @@ ANONYMOUS_ROUTES = {
     # Not in SPEC §6's table, public by issue 8 item 8: the API's own description.
     ("GET", "/openapi.json"),
     ("HEAD", "/openapi.json"),
+    # Its interactive docs (Swagger UI, served by streamcore itself).
+    ("GET", "/docs"),
 }
 """The only routes a caller without a token may use; every other one answers 401."""
 
@@ -162,6 +164,7 @@ MATRIX = (
     Row("GET", "/api/health", "/api/health", ANYONE),
     Row("GET", "/openapi.json", "/openapi.json", ANYONE),
     Row("HEAD", "/openapi.json", "/openapi.json", ANYONE),
+    Row("GET", "/docs", "/docs", ANYONE),
 )  # fmt: skip
 """SPEC §6 as (route, caller) → status."""
 

@@ -187,6 +187,38 @@ def seed(database_url: str, movie_count: int) -> str:
         return core.auth.login(Credentials(email=EMAIL, password=PASSWORD)).access_token
 
 
+def call_times(
+    database_url: str, token: str, movie_count: int, calls: int = 2000
+) -> dict[str, Any]:
+    """How long each core call of ``get`` blocks its thread, in process: p50 and p99 in ms."""
+    import random
+
+    from streamcore import StreamCore
+    from streamcore.auth.permissions import SYSTEM
+    from streamcore.movies.models import MovieQuery
+
+    rng = random.Random(7)
+    out: dict[str, Any] = {}
+    with StreamCore.open(database_url) as core:
+        cases = {
+            "authenticate": lambda: core.auth.authenticate(token),
+            "movies.get": lambda: core.movies.get(rng.randint(1, movie_count), actor=SYSTEM),
+            "movies.list": lambda: core.movies.list(MovieQuery(), actor=SYSTEM),
+        }
+        for name, call in cases.items():
+            times = []
+            for _ in range(calls if name != "movies.list" else calls // 10):
+                started = time.perf_counter()
+                call()
+                times.append((time.perf_counter() - started) * 1e3)
+            times.sort()
+            out[name] = {
+                "p50_ms": times[len(times) // 2],
+                "p99_ms": times[int(len(times) * 0.99)],
+            }
+    return out
+
+
 def verify_cost(rounds: int = 5) -> dict[str, float]:
     """Wall and CPU seconds of one production argon2id verify (median of ``rounds``)."""
     from streamcore.auth.passwords import PRODUCTION, Argon2Hasher
@@ -251,7 +283,7 @@ UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 def _ms(out: str, percentile: int) -> float:
     """A latency percentile of wrk's ``--latency`` table, in ms (NaN if wrk printed none)."""
-    found = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s|m)$", out, re.MULTILINE)
+    found = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.MULTILINE)
     return float(found.group(1)) * UNITS[found.group(2)] if found else float("nan")
 
 
@@ -519,6 +551,12 @@ def main(argv: list[str] | None = None) -> int:
                     results.append(Result(case.name, case.server, number, **figures))
                     log(f"round {number + 1} {case.name:<6} {case.server:<12} {figures}")
             summary = print_table(results, names)
+            blocking = call_times(database_url, token, args.movies)
+            for name, figures in blocking.items():
+                log(
+                    f"{name} in process: p50 {figures['p50_ms']:.3f} ms,"
+                    f" p99 {figures['p99_ms']:.3f} ms (how long it holds its thread)"
+                )
             cost = verify_cost()
             login = wrk(
                 running["streamcore"],
@@ -550,6 +588,7 @@ def main(argv: list[str] | None = None) -> int:
             "results": [asdict(r) for r in results],
             "summary": summary,
             "login": {**login, "verify": cost, "cpu_bound_per_s": bound},
+            "core_calls": blocking,
             "profile": profiled,
         }
         print(json.dumps(out, indent=2))

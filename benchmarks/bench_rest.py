@@ -30,6 +30,9 @@ verify measured in process, wall and CPU, to say what bounds it.
 
 ``--profile`` also samples the ``streamcore`` server with py-spy (if installed) during one more
 ``get`` run and prints where its main thread and its worker threads spend their time.
+``--probes`` adds, in process (no HTTP, one request at a time, CPU time), a ladder of probe
+routes placed in front of the app's own, each adding one layer of ``GET /api/movie/{id}``
+(a dependency, the permission, a thread hop), beside the peer and the core calls alone.
 """
 
 from __future__ import annotations
@@ -318,7 +321,8 @@ BUCKETS = (
     ("core: authenticate", "AuthService.authenticate"),
     ("core: movies.get", "MovieService.get"),
     ("core: movies.list", "MovieService.list"),
-    ("threadpool hop (anyio, to_thread)", "run_sync_in_worker_thread"),
+    ("thread hop: anyio (def routes, def dependencies)", "run_sync_in_worker_thread"),
+    ("thread hop: run_blocking (decision 170)", "run_blocking"),
     ("solve_dependencies (FastAPI)", "solve_dependencies"),
     ("response validation + JSON (FastAPI)", "serialize_response"),
     ("access log (uvicorn)", "Logger.info"),
@@ -390,6 +394,150 @@ def profile(server: Server, script: Path, args: argparse.Namespace) -> dict[str,
     for bucket, share in summary["workers"].items():
         log(f"    {share:6.1%}  {bucket}")
     return summary
+
+
+# --- probes: the cost of each layer, in process ---------------------------------------------
+
+
+def probe_app(database_url: str) -> tuple[Any, Any, list[tuple[str, str]]]:
+    """The app with probe routes in front, each adding one layer of ``GET /api/movie/{id}``."""
+    from typing import Annotated
+
+    from fastapi import APIRouter, Depends
+
+    from streamcore import StreamCore
+    from streamcore.api.app import create_app
+    from streamcore.api.auth import Core, MayReadMovies
+    from streamcore.api.blocking import run_blocking
+    from streamcore.api.limits import json_body
+
+    core = StreamCore.open(database_url)
+    app = create_app(core)
+    probes = APIRouter(prefix="/probe")
+    body = [Depends(json_body)]
+
+    def nothing() -> None:
+        return None
+
+    async def two() -> None:
+        return None
+
+    async def one(_: Annotated[None, Depends(two)]) -> None:
+        return None
+
+    @probes.get("/bare")
+    async def bare() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @probes.get("/core")
+    async def with_core(core: Core) -> dict[str, str]:
+        return {"status": "ok"}
+
+    @probes.get("/json-body", dependencies=body)
+    async def with_json_body(core: Core) -> dict[str, str]:
+        return {"status": "ok"}
+
+    @probes.get("/two-more", dependencies=body)
+    async def two_more(core: Core, _: Annotated[None, Depends(one)]) -> dict[str, str]:
+        return {"status": "ok"}
+
+    @probes.get("/may-read", dependencies=body)
+    async def may_read(actor: MayReadMovies, core: Core) -> dict[str, str]:
+        return {"status": "ok"}
+
+    @probes.get("/may-read-hop", dependencies=body)
+    async def may_read_hop(actor: MayReadMovies, core: Core) -> dict[str, str]:
+        await run_blocking(nothing)
+        return {"status": "ok"}
+
+    app.include_router(probes)
+    app.router.routes.insert(0, app.router.routes.pop())  # matched first, like the first router
+    ladder = [
+        ("our app, a constant route", "/probe/bare"),
+        ("+ Core (one dependency)", "/probe/core"),
+        ("+ json_body (router dependency)", "/probe/json-body"),
+        ("+ two trivial async dependencies", "/probe/two-more"),
+        ("Core, json_body + MayReadMovies", "/probe/may-read"),
+        ("+ one run_blocking hop of a no-op", "/probe/may-read-hop"),
+        ("GET /api/movie/{id}", "/api/movie/5"),
+    ]
+    return core, app, ladder
+
+
+def probes(database_url: str, token: str, reps: int = 7, calls: int = 300) -> dict[str, float]:
+    """CPU µs per request of each probe and of the peer, called in process one after another."""
+    import asyncio
+
+    from streamcore.auth.permissions import SYSTEM
+
+    core, app, ladder = probe_app(database_url)
+    cases = [("peer: bare FastAPI, async constant", make_peer(), "/peer")]
+    cases += [(name, app, path) for name, path in ladder]
+    headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {token}".encode())]
+
+    async def call(target: Any, path: str) -> None:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 5000),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
+        }
+        statuses = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        await target(scope, receive, send)
+        assert statuses == [200], (path, statuses)
+
+    async def run() -> dict[str, list[float]]:
+        samples: dict[str, list[float]] = {name: [] for name, _, _ in cases}
+        for _ in range(reps):  # round robin: every case sees the same load
+            for name, target, path in cases:
+                started = time.process_time()
+                for _ in range(calls):
+                    await call(target, path)
+                samples[name].append((time.process_time() - started) / calls * 1e6)
+        return samples
+
+    loop_factory = None
+    try:
+        import uvloop
+
+        loop_factory = uvloop.new_event_loop
+    except ImportError:
+        pass
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        samples = runner.run(run())
+    for name, direct in (
+        ("core.auth.authenticate, called directly", lambda: core.auth.authenticate(token)),
+        ("core.movies.get, called directly", lambda: core.movies.get(5, actor=SYSTEM)),
+    ):
+        samples[name] = []
+        for _ in range(reps):
+            started = time.process_time()
+            for _ in range(calls):
+                direct()
+            samples[name].append((time.process_time() - started) / calls * 1e6)
+    core.close()
+    out = {name: statistics.median(values) for name, values in samples.items()}
+    log("in process, one request at a time: median CPU µs per request")
+    for name, value in out.items():
+        log(f"  {value:7.0f}  {name}")
+    return out
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -514,6 +662,9 @@ def main(argv: list[str] | None = None) -> int:
         help="also serve the streamcore package found in DIR (repeatable)",
     )
     parser.add_argument("--profile", action="store_true", help="py-spy the server under get")
+    parser.add_argument(
+        "--probes", action="store_true", help="also the cost of each layer, in process"
+    )
     parser.add_argument("--json", action="store_true", help="JSON on stdout")
     parser.add_argument("--serve-peer", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -576,6 +727,7 @@ def main(argv: list[str] | None = None) -> int:
             profiled = None
             if args.profile:
                 profiled = profile(running["streamcore"], scripts["get"], args)
+        layers = probes(database_url, token) if args.probes else None
     info["loadavg_end"] = load_average()
     log(f"load at the end {info['loadavg_end']}")
     get = summary["get (streamcore)"]["ratio"]
@@ -589,6 +741,7 @@ def main(argv: list[str] | None = None) -> int:
             "summary": summary,
             "login": {**login, "verify": cost, "cpu_bound_per_s": bound},
             "core_calls": blocking,
+            "probes": layers,
             "profile": profiled,
         }
         print(json.dumps(out, indent=2))

@@ -52,9 +52,11 @@ class Caller(HTTPBearer):
     """The authentication dependency: the ``Authorization: Bearer`` header, resolved to a caller.
 
     It is FastAPI's ``HTTPBearer`` itself (so OpenAPI shows the bearer scheme) rather than a
-    function depending on one: a dependency less to solve on every request (decision 172).
+    function depending on one through ``bearer_token``: two dependencies fewer to solve on
+    every request (decision 172).
     """
 
+    # A dependency returns what its routes need: the Principal, not the parsed header.
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
         """``ANONYMOUS`` without a token; a bad token is refused, never ignored."""
         credentials = await super().__call__(request)

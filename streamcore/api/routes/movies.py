@@ -3,7 +3,8 @@
 The reads are ``async def`` and send their one service call to a worker thread themselves
 (``run_blocking``): a ``def`` route costs FastAPI two thread hops, one for the call and one
 more to validate the model it returns; here that validation (of the core's own model: nothing
-to convert) and the JSON run on the loop, which they block for microseconds (decision 171).
+to convert) and the JSON run on the loop: 16 µs for a movie, under 0.3 ms for a page of 20
+(decision 171).
 """
 
 from __future__ import annotations

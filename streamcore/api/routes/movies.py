@@ -1,4 +1,11 @@
-"""``/api/movie``: the catalogue, and ``/api/me/movie``: what the caller may watch."""
+"""``/api/movie``: the catalogue, and ``/api/me/movie``: what the caller may watch.
+
+The reads are ``async def`` and send their one service call to a worker thread themselves
+(``run_blocking``): a ``def`` route costs FastAPI two thread hops, one for the call and one
+more to validate the model it returns; here that validation (of the core's own model: nothing
+to convert) and the JSON run on the loop: 16 µs for a movie, under 0.3 ms for a page of 20
+(decision 171).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from streamcore.api.auth import Core, MayListWatchable, MayReadMovies, MayWriteMovies, own_id
+from streamcore.api.blocking import run_blocking
 from streamcore.api.docs import errors
 from streamcore.movies.models import Movie, MovieCreate, MoviePatch, MovieQuery
 from streamcore.paging import Page
@@ -18,9 +26,9 @@ Filters = Annotated[MovieQuery, Query()]
 
 
 @router.get("/api/movie", responses=errors(401, 403, 422))
-def list_movies(query: Filters, actor: MayReadMovies, core: Core) -> Page[Movie]:
+async def list_movies(query: Filters, actor: MayReadMovies, core: Core) -> Page[Movie]:
     """One page of the catalogue (deleted movies with ``trashed``: editors and admins)."""
-    return core.movies.list(query, actor=actor)
+    return await run_blocking(core.movies.list, query, actor=actor)
 
 
 @router.post(
@@ -34,14 +42,16 @@ def create_movie(data: MovieCreate, response: Response, actor: MayWriteMovies, c
 
 
 @router.get("/api/movie/{id}", responses=errors(401, 403, 404, 422))
-def get_movie(
+async def get_movie(
     movie_id: MovieId,
     actor: MayReadMovies,
     core: Core,
     include_deleted: Annotated[bool, Query(description="Editors and admins: deleted too.")] = False,
 ) -> Movie:
     """One movie."""
-    return core.movies.get(movie_id, include_deleted=include_deleted, actor=actor)
+    return await run_blocking(
+        core.movies.get, movie_id, include_deleted=include_deleted, actor=actor
+    )
 
 
 @router.put("/api/movie/{id}", responses=errors(401, 403, 404, 409, 422))
@@ -71,6 +81,6 @@ def restore_movie(movie_id: MovieId, actor: MayWriteMovies, core: Core) -> Movie
 
 
 @router.get("/api/me/movie", responses=errors(401, 403, 422))
-def my_movies(query: Filters, actor: MayListWatchable, core: Core) -> Page[Movie]:
+async def my_movies(query: Filters, actor: MayListWatchable, core: Core) -> Page[Movie]:
     """The movies the caller may watch now, with the catalogue's filters."""
-    return core.entitlements.watchable(own_id(actor), query, actor=actor)
+    return await run_blocking(core.entitlements.watchable, own_id(actor), query, actor=actor)

@@ -67,6 +67,7 @@ def create_app(core: StreamCore) -> FastAPI:
 
 def _add_middleware(app: FastAPI, core: StreamCore) -> None:
     settings = core.settings
+    app.add_middleware(problems.Unexpected)
     app.add_middleware(BodyLimit, max_body=settings.max_body, max_upload=settings.max_upload)
     # Added last = outermost: even a 413 carries the CORS headers a browser needs to read it.
     if settings.cors_origins:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException
     from starlette.responses import JSONResponse
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +203,38 @@ def _allowed_methods(request: Request) -> str:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # Starlette logs the traceback itself after this answer is sent (it re-raises to the
-    # server), so the client gets nothing of it and the log gets all of it.
+    # The backstop, outside every middleware (``Unexpected`` answers first): Starlette logs
+    # the traceback itself after this answer is sent, as it re-raises to the server.
     return unexpected()
+
+
+class Unexpected:
+    """ASGI middleware: an unexpected error is a 500 problem answered *inside* CORS.
+
+    Starlette answers unhandled exceptions in its outermost middleware, past CORS, so a
+    browser script on a listed origin could not read that 500. This one sits inside CORS: it
+    logs the traceback (the client gets none of it) and answers the same 500.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if started:  # too late for an answer: the server drops the connection
+                raise
+            # The path only, never the query string or headers (they may hold secrets).
+            logger.exception("unexpected error answering %s %s", scope["method"], scope["path"])
+            await unexpected()(scope, receive, send)

@@ -132,6 +132,20 @@ def test_a_413_to_a_listed_origin_is_readable(api: Api) -> None:
     assert cors_headers(answer)["access-control-allow-origin"] == LISTED
 
 
+def test_a_500_to_a_listed_origin_is_readable(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(api.client.app.state.core.movies, "get", broken)
+    answer = api.request("GET", "/api/movie/1", "subscriber", headers={"Origin": LISTED})
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert cors_headers(answer)["access-control-allow-origin"] == LISTED
+    assert "RuntimeError: a bug" in caplog.text  # the traceback went to the log
+
+
 def test_a_415_to_a_listed_origin_is_readable(api: Api) -> None:
     answer = api.request(
         "POST",

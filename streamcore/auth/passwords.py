@@ -7,7 +7,9 @@ use ``CHEAPEST``. argon2 is imported only when a hasher is built, never at CLI s
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
@@ -58,11 +60,26 @@ CHEAPEST = Argon2Parameters(time_cost=1, memory_cost_kib=8, parallelism=1)
 """For tests only: argon2-cffi's CHEAPEST profile."""
 
 
-class Argon2Hasher:
-    """``PasswordHasher`` with argon2id."""
+def default_concurrency() -> int:
+    """How many argon2 computations run at once by default: one per CPU, at least two."""
+    return max(2, os.cpu_count() or 1)
 
-    def __init__(self, parameters: Argon2Parameters = PRODUCTION) -> None:
+
+class Argon2Hasher:
+    """``PasswordHasher`` with argon2id; at most ``max_concurrent`` hashes or verifies at once.
+
+    Each computation holds ``memory_cost`` (64 MiB in production) while it runs, and already
+    uses several lanes: more at once than there are CPUs buys no throughput, only memory. A
+    server's 40 request threads logging in together would hold 2.5 GiB; bounded, the others
+    wait their turn (decision 117).
+    """
+
+    def __init__(
+        self, parameters: Argon2Parameters = PRODUCTION, *, max_concurrent: int | None = None
+    ) -> None:
         self.parameters = parameters
+        self.max_concurrent = max_concurrent or default_concurrency()
+        self._slots = threading.BoundedSemaphore(self.max_concurrent)
 
     @cached_property
     def _hasher(self) -> argon2.PasswordHasher:
@@ -93,12 +110,14 @@ class Argon2Hasher:
 
     def hash(self, password: str) -> str:
         """A new salted argon2id hash."""
-        return self._hasher.hash(password)
+        with self._slots:
+            return self._hasher.hash(password)
 
     def verify(self, stored_hash: str, password: str) -> bool:
         """Whether ``password`` matches (False for a mismatch or a malformed hash)."""
         try:
-            return self._hasher.verify(stored_hash, password)
+            with self._slots:
+                return self._hasher.verify(stored_hash, password)
         except self._errors:
             return False
 

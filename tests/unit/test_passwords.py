@@ -8,6 +8,9 @@ parameters except one, which checks the production parameters once.
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple
 from typing import Any
 
@@ -182,3 +185,55 @@ def test_the_shipped_dummy_hash_has_the_production_parameters() -> None:
     from streamcore.auth.passwords import PRODUCTION_DUMMY_HASH
 
     assert not Argon2Hasher(PRODUCTION).needs_rehash(PRODUCTION_DUMMY_HASH)
+
+
+# --- how many at once ---------------------------------------------------------------------------
+
+
+class _Overlap:
+    """Wraps the real argon2 hasher and records how many of its computations overlap."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.now, self.most = real, 0, 0
+        self.lock = threading.Lock()
+
+    def _counted(self, work: Any, *args: Any) -> Any:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        try:
+            return work(*args)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+    def hash(self, password: str) -> str:
+        return str(self._counted(self.real.hash, password))
+
+    def verify(self, stored: str, password: str) -> bool:
+        return bool(self._counted(self.real.verify, stored, password))
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+def test_no_more_than_max_concurrent_computations_run_at_once(limit: int) -> None:
+    # Costly enough (16 MiB, 2 passes) that 12 threads started together would overlap.
+    hasher = Argon2Hasher(Argon2Parameters(2, 16 * 1024, 1), max_concurrent=limit)
+    stored = hasher.hash("correct horse battery")
+    overlap = _Overlap(hasher._hasher)
+    hasher.__dict__["_hasher"] = overlap  # the cached property, replaced by the wrapper
+    start = threading.Barrier(12)
+
+    def login() -> bool:
+        start.wait()
+        return hasher.verify(stored, "correct horse battery")
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda _: login(), range(12)))
+    assert answers == [True] * 12
+    assert overlap.most <= limit
+    if limit > 1:
+        assert overlap.most > 1, "the threads did overlap (else the bound proves nothing)"
+
+
+def test_the_default_bound_is_one_per_cpu_and_at_least_two() -> None:
+    assert Argon2Hasher(CHEAPEST).max_concurrent == max(2, os.cpu_count() or 1)

@@ -23,6 +23,7 @@ from streamcore.listeners import AddNewMoviesToPlans, DefaultListeners, EmailNew
 from streamcore.mail import Mailer, mailer_for
 from streamcore.movies.playback import PlaybackService
 from streamcore.movies.service import MovieService
+from streamcore.movies.upload import MediaUploads
 from streamcore.outbox import MailOutbox
 from streamcore.storage import MEMORY_URL, Storage, StorageUnitOfWork, open_storage
 from streamcore.subscriptions.service import (
@@ -75,6 +76,12 @@ class StreamCore:
         self.entitlements = EntitlementService(uow, clock=clock, grace=grace)
         self.playback = PlaybackService(
             self.movies.get, self.entitlements.may_watch, media_root=settings.media_root
+        )
+        self.media = MediaUploads(
+            self.movies.get,
+            self.movies.update,
+            media_root=settings.media_root,
+            max_upload=settings.max_upload,
         )
         self.listeners = DefaultListeners(
             add_to_plans=AddNewMoviesToPlans(self.plans.add_new_movies),

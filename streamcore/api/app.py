@@ -24,7 +24,16 @@ from streamcore.api.limits import (
     json_body,
     single_query_values,
 )
-from streamcore.api.routes import auth, health, movies, plans, stream, subscriptions, users
+from streamcore.api.routes import (
+    auth,
+    health,
+    media,
+    movies,
+    plans,
+    stream,
+    subscriptions,
+    users,
+)
 from streamcore.core import StreamCore
 
 JSON_ROUTERS = (auth.router, users.router, movies.router, plans.router, subscriptions.router)
@@ -59,6 +68,7 @@ def create_app(core: StreamCore) -> FastAPI:
         app.include_router(router, dependencies=[once, Depends(json_body)])
     app.include_router(health.router, dependencies=[once])
     app.include_router(stream.router, dependencies=[once])  # GET and HEAD: no body
+    app.include_router(media.router, dependencies=[once])  # a raw body, not JSON
     swagger.install(app)
     _add_middleware(app, core)
     app.openapi = _openapi(app)  # type: ignore[method-assign]

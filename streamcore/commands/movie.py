@@ -211,3 +211,31 @@ def import_file(
     ids = state.core().movies.import_movies(read_rows(file), actor=state.actor)
     noun = "movie" if len(ids) == 1 else "movies"
     show_message(state, f"Imported {len(ids)} {noun}.", {"imported": len(ids)})
+
+
+@app.command()
+def attach(
+    ctx: typer.Context,
+    movie_id: MovieId,
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="A video or audio file (.mp4, .webm, ...).")
+    ],
+) -> None:
+    """Copy a media file into the media root and make it the movie's media."""
+    from streamcore.errors import InvalidInputError
+    from streamcore.movies.upload import suffix_for_file
+
+    state = state_of(ctx)
+    suffix = suffix_for_file(file.name)
+    try:
+        handle = file.open("rb")
+    except FileNotFoundError:
+        raise InvalidInputError.single("file", f"{file.name} does not exist") from None
+    except OSError as exc:
+        raise InvalidInputError.single(
+            "file", f"{file.name} cannot be read: {exc.strerror}"
+        ) from None
+    with handle:
+        chunks = iter(lambda: handle.read(1024 * 1024), b"")
+        attached = state.core().media.attach(movie_id, chunks, suffix=suffix, actor=state.actor)
+    show_record(state, attached)

@@ -115,12 +115,19 @@ def test_success_answer_has_its_status_and_schema(item: Op, document: dict[str, 
 def test_a_route_that_takes_a_body_documents_it(item: Op, document: dict[str, Any]) -> None:
     method, route = item.method, item.route
     op = operation(document, method, item.path)
-    if route.body_field is None:
+    if route.body_field is None and item.path == "/api/movie/{id}/media":
+        # The upload reads its raw body itself: documented by hand, as bytes.
+        body = op["requestBody"]
+        assert body["required"] is True
+        assert body["content"] == {"video/*": {"schema": {"type": "string", "format": "binary"}}}
+    elif route.body_field is None:
         assert "requestBody" not in op
         return
-    body = op["requestBody"]
-    assert body["required"] is True
-    assert body["content"]["application/json"]["schema"]["$ref"].startswith("#/components/schemas/")
+    else:
+        body = op["requestBody"]
+        assert body["required"] is True
+        schema = body["content"]["application/json"]["schema"]
+        assert schema["$ref"].startswith("#/components/schemas/")
     for status in ("413", "415", "422"):
         assert op["responses"][status]["content"] == {
             "application/problem+json": {"schema": PROBLEM}

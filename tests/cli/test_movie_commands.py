@@ -523,3 +523,50 @@ def test_markup_like_title_does_not_crash_human_output(cli: Cli, command: str) -
         result = cli.run("movie", command, *(["1"] if command == "show" else []))
     assert result.exit_code == 0, result.stderr
     assert "[/i]" in result.stdout
+
+
+# --- attach ----------------------------------------------------------------------------------
+
+
+def test_attach_copies_the_file_and_prints_size_and_hash(cli: Cli, tmp_path: Path) -> None:
+    import hashlib
+
+    (movie_id,) = cli.seed([{"title": "Attach", "year": 2001}])
+    body = b"\x00\x01" * 700_000  # over one read of the command
+    source = tmp_path / "clip.MP4"
+    source.write_bytes(body)
+    out = cli.json("movie", "attach", movie_id, source)
+    digest = hashlib.sha256(body).hexdigest()
+    assert (out["size"], out["sha256"]) == (len(body), digest)
+    assert out["movie"]["media_path"] == f"movies/{movie_id}/{digest[:16]}.mp4"
+    assert cli.movie(movie_id)["media_path"] == out["movie"]["media_path"]
+    assert (tmp_path / "media" / out["movie"]["media_path"]).read_bytes() == body
+    assert list((tmp_path / "media" / ".upload").iterdir()) == []
+
+
+def test_attach_refuses_a_missing_or_unplayable_file(cli: Cli, tmp_path: Path) -> None:
+    (movie_id,) = cli.seed([{"title": "Attach", "year": 2001}])
+    page = tmp_path / "page.html"
+    page.write_text("<script>")
+    assert cli.refused("movie", "attach", movie_id, page) == (
+        "error: file: must have a video or audio extension"
+    )
+    assert cli.refused("movie", "attach", movie_id, tmp_path / "gone.mp4") == (
+        "error: file: gone.mp4 does not exist"
+    )
+    clip = tmp_path / "clip.webm"
+    clip.write_bytes(b"webm")
+    assert cli.refused("movie", "attach", 999_999, clip) == "error: movie 999999 not found"
+    assert cli.movie(movie_id)["media_path"] is None
+    assert not (tmp_path / "media" / "movies").exists()
+
+
+def test_attach_refuses_a_file_over_the_largest_upload(cli: Cli, tmp_path: Path) -> None:
+    (movie_id,) = cli.seed([{"title": "Attach", "year": 2001}])
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"x" * 11)
+    result = cli.run("movie", "attach", movie_id, clip, env={"STREAMCORE_MAX_UPLOAD": "10"})
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: file: must be at most 10 bytes"
+    assert cli.movie(movie_id)["media_path"] is None
+    assert list((tmp_path / "media" / ".upload").iterdir()) == []

@@ -9,7 +9,7 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from streamcore.errors import FieldError, InvalidInputError
@@ -23,10 +23,13 @@ MINIMUMS = {
     "db_connect_timeout": 1,
     "max_body": 1,
     "max_upload": 1,
+    "playback_ttl": 1,
 }
 """Whole-number settings and their smallest value."""
 SECONDS = ("db_pool_timeout", "db_busy_timeout")
 """Settings that are a number of seconds, fractions allowed, above 0."""
+SECRET_KEY_LENGTH = 32
+"""The shortest secret key accepted, in characters: HMAC-SHA256 wants 32 bytes of key material."""
 MAX_SECONDS = 86_400
 """The longest timeout accepted: a day (SQLite keeps its busy timeout in a C int of ms)."""
 
@@ -51,6 +54,9 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     max_body: int = 1024 * 1024
     max_upload: int = 20 * 1024**3
+    # Never in a repr: a Settings printed in a log or a traceback must not carry the key.
+    secret_key: str | None = field(default=None, repr=False)
+    playback_ttl: int = 14400
 
     def __post_init__(self) -> None:
         for name, minimum in MINIMUMS.items():
@@ -61,6 +67,9 @@ class Settings:
             problem = _seconds_problem(getattr(self, name))
             if problem:
                 raise InvalidInputError.single(name, problem)
+        problem = _secret_key_problem(self.secret_key)
+        if problem:
+            raise InvalidInputError.single("secret_key", problem)
         for origin in self.cors_origins:
             problem = _origin_problem(origin)
             if problem:
@@ -104,6 +113,15 @@ def _seconds_problem(value: object) -> str | None:
     return f"must be <= {MAX_SECONDS}" if value > MAX_SECONDS else None
 
 
+def _secret_key_problem(value: object) -> str | None:
+    # Only its length is judged and named: the message never carries the key.
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) < SECRET_KEY_LENGTH:
+        return f"must be at least {SECRET_KEY_LENGTH} characters"
+    return None
+
+
 def _origin_problem(origin: object) -> str | None:
     # An origin is what a browser sends in its Origin header: scheme://host[:port], exactly.
     if not isinstance(origin, str) or not _ORIGIN.fullmatch(origin):
@@ -143,4 +161,8 @@ def _coerce(name: str, raw: str) -> object:
         if problem:
             raise ValueError(problem)
         return origins
+    if name == "secret_key":
+        problem = _secret_key_problem(raw)
+        if problem:
+            raise ValueError(problem)
     return raw

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +22,7 @@ from streamcore.events import EventPublisher, signals
 from streamcore.listeners import AddNewMoviesToPlans, DefaultListeners, EmailNewMovies
 from streamcore.mail import Mailer, mailer_for
 from streamcore.movies.playback import PlaybackService
+from streamcore.movies.secrets import PLAYBACK_KEY, SecretKeeper, SecretsUnitOfWork
 from streamcore.movies.service import MovieService
 from streamcore.movies.upload import MediaUploads
 from streamcore.outbox import MailOutbox
@@ -32,6 +33,7 @@ from streamcore.subscriptions.service import (
     SubscriptionService,
     cancel_live_subscriptions,
 )
+from streamcore.uow import UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -75,7 +77,12 @@ class StreamCore:
         self.subscriptions = SubscriptionService(uow, clock=clock, grace=grace)
         self.entitlements = EntitlementService(uow, clock=clock, grace=grace)
         self.playback = PlaybackService(
-            self.movies.get, self.entitlements.may_watch, media_root=settings.media_root
+            self.movies.get,
+            self.entitlements.may_watch,
+            media_root=settings.media_root,
+            key=_playback_key(settings, uow),
+            clock=clock,
+            ttl=timedelta(seconds=settings.playback_ttl),
         )
         self.media = MediaUploads(
             self.movies.get,
@@ -158,6 +165,17 @@ def upgrade_database(settings: Settings) -> tuple[str | None, str]:
             )
         upgrade(engine)
         return before, head_revision()
+
+
+def _playback_key(
+    settings: Settings, uow: UnitOfWorkFactory[SecretsUnitOfWork]
+) -> Callable[[], bytes]:
+    """The configured secret key, or the database's own, generated on first use (SPEC §1)."""
+    configured = settings.secret_key
+    if configured is not None:
+        key = configured.encode("utf-8")
+        return lambda: key
+    return SecretKeeper(uow, PLAYBACK_KEY)
 
 
 def _cancel_subscriptions(

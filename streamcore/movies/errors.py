@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streamcore.errors import ConflictError, NotFoundError
+from streamcore.errors import ConflictError, NotAuthenticatedError, NotFoundError
 
 
 class MovieNotFoundError(NotFoundError):
@@ -42,3 +42,11 @@ class MediaChangedError(ConflictError):
 
     def __init__(self, name: str) -> None:
         super().__init__(f"the media file {name!r} changed while it was opened; try again")
+
+
+class InvalidPlaybackUrlError(NotAuthenticatedError):
+    """A signed playback URL that does not verify, or has expired: it grants nothing."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"this playback URL {reason}: ask for a new one")
+        self.reason = reason

@@ -11,13 +11,16 @@ from typing import Protocol
 from streamcore.auth.repository import AuthUnitOfWork
 from streamcore.config import Settings
 from streamcore.movies.repository import MoviesUnitOfWork
+from streamcore.movies.secrets import SecretsUnitOfWork
 from streamcore.subscriptions.repository import SubscriptionsUnitOfWork
 from streamcore.uow import Publish
 
 MEMORY_URL = "memory://"
 
 
-class StorageUnitOfWork(MoviesUnitOfWork, AuthUnitOfWork, SubscriptionsUnitOfWork, Protocol):
+class StorageUnitOfWork(
+    MoviesUnitOfWork, AuthUnitOfWork, SubscriptionsUnitOfWork, SecretsUnitOfWork, Protocol
+):
     """A backend's unit of work: it satisfies the unit-of-work protocol of every domain."""
 
 

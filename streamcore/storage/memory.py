@@ -25,6 +25,7 @@ from streamcore.auth.repository import (
 from streamcore.errors import StorageError
 from streamcore.movies.models import Movie, MovieQuery
 from streamcore.movies.repository import InMemoryMovieRepository, MovieRepository, MovieTable
+from streamcore.movies.secrets import InMemorySecretRepository, SecretRepository, SecretTable
 from streamcore.subscriptions.periods import may_watch_at
 from streamcore.subscriptions.repository import (
     InMemoryPaymentRepository,
@@ -47,6 +48,7 @@ class Tables:
     movies: MovieTable = field(default_factory=MovieTable)
     auth: AuthTables = field(default_factory=AuthTables)
     subscriptions: SubscriptionTables = field(default_factory=SubscriptionTables)
+    secrets: SecretTable = field(default_factory=SecretTable)
 
     def clone(self) -> Tables:
         """Copies whose changes do not touch these tables."""
@@ -54,6 +56,7 @@ class Tables:
             movies=self.movies.clone(),
             auth=self.auth.clone(),
             subscriptions=self.subscriptions.clone(),
+            secrets=self.secrets.clone(),
         )
 
 
@@ -111,6 +114,7 @@ class MemoryUnitOfWork(EventCollector):
             InMemorySubscriptionRepository(tables.subscriptions)
         )
         self.payments: PaymentRepository = view(InMemoryPaymentRepository(tables.subscriptions))
+        self.secrets: SecretRepository = view(InMemorySecretRepository(tables.secrets))
         self.entitlements = MemoryEntitlementRepository(tables)
         return self
 

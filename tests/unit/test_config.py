@@ -112,3 +112,24 @@ def test_database_limits_built_in_code_are_checked_too(field: str, value: object
     with pytest.raises(InvalidInputError) as error:
         Settings(**{field: value})  # type: ignore[arg-type]
     assert error.value.fields == (field,)
+
+
+def test_the_secret_key_never_shows_in_a_repr() -> None:
+    key = "k" * 40
+    settings = Settings.from_env({"STREAMCORE_SECRET_KEY": key, "STREAMCORE_PLAYBACK_TTL": "60"})
+    assert settings.secret_key == key
+    assert settings.playback_ttl == 60
+    assert key not in repr(settings)
+    assert Settings().secret_key is None
+    assert Settings().playback_ttl == 14400
+
+
+def test_a_short_secret_key_is_refused_without_echoing_it() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        Settings.from_env({"STREAMCORE_SECRET_KEY": "tooshort-value"})
+    assert "STREAMCORE_SECRET_KEY: must be at least 32 characters" in str(caught.value)
+    assert "tooshort-value" not in str(caught.value)
+    with pytest.raises(InvalidInputError, match="secret_key: must be at least 32"):
+        Settings(secret_key="tooshort-value")
+    with pytest.raises(InvalidInputError, match="STREAMCORE_PLAYBACK_TTL: must be >= 1"):
+        Settings.from_env({"STREAMCORE_PLAYBACK_TTL": "0"})

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-REVISIONS = ("0001_movies", "0002_auth", "0003_subscriptions")
+REVISIONS = ("0001_movies", "0002_auth", "0003_subscriptions", "0004_secrets")
 """Every migration shipped, oldest first; a test keeps this equal to Alembic's history."""
 SCHEMA_REVISION = REVISIONS[-1]
 
@@ -228,3 +228,12 @@ payments = sa.Table(
     sa.UniqueConstraint("reference", name="uq_payments_reference"),
 )
 sa.Index("ix_payments_subscription_id", payments.c.subscription_id)
+
+secrets = sa.Table(
+    "secrets",
+    metadata,
+    # Written once by whichever process comes first (insert-if-absent), then only read.
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("value", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

@@ -23,6 +23,7 @@ from streamcore.storage.sql.failures import storage_error
 from streamcore.storage.sql.link import Link
 from streamcore.storage.sql.movies import SqlMovieRepository
 from streamcore.storage.sql.schema import REVISIONS, SCHEMA_REVISION
+from streamcore.storage.sql.secrets import SqlSecretRepository
 from streamcore.storage.sql.subscriptions import (
     SqlEntitlementRepository,
     SqlPaymentRepository,
@@ -158,6 +159,7 @@ class SqlUnitOfWork(EventCollector):
     subscriptions = _Repository(lambda link: SqlSubscriptionRepository(link.connection))
     payments = _Repository(lambda link: SqlPaymentRepository(link.connection))
     entitlements = _Repository(lambda link: SqlEntitlementRepository(link.connection))
+    secrets = _Repository(lambda link: SqlSecretRepository(link.connection))
 
     def _open_link(self) -> Link:
         if self._link is None:

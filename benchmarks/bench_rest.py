@@ -43,8 +43,6 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -58,7 +56,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from support import git_commit, load_average
+from support import cpu_seconds, free_port, git_commit, load_average, stop
 
 HERE = Path(__file__).resolve().parent
 STREAMCORE = str(Path(sys.executable).with_name("streamcore"))
@@ -66,7 +64,6 @@ EMAIL = "bench@example.org"
 PASSWORD = "correct horse battery"
 TARGET_RATIO = 0.5
 START_TIMEOUT = 60.0
-CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 WRK_HINT = (
     "wrk is not installed: it is a C program, not a Python package. Install it with"
     " `sudo apt-get install wrk` (Debian, Ubuntu) or `brew install wrk` (macOS), then run"
@@ -99,14 +96,6 @@ def serve_peer(port: int) -> None:
 # --- servers ---------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A port nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @dataclass
 class Server:
     """A server subprocess: its name, URL, process and log."""
@@ -118,18 +107,11 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the process so far (all its threads)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+        return cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         """SIGTERM by PID, then SIGKILL if it lingers."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop(self.process)
 
 
 def start(

@@ -26,8 +26,6 @@ import os
 import platform
 import random
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from support import git_commit, load_average
+from support import cpu_seconds, free_port, git_commit, load_average, stop
 
 from streamcore import StreamCore
 from streamcore.auth.models import UserCreate
@@ -53,7 +51,6 @@ STREAMCORE = str(Path(sys.executable).with_name("streamcore"))
 PASSWORD = "benchmark password 1"
 MIB = 1024 * 1024
 PAGE = os.sysconf("SC_PAGE_SIZE")
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -75,15 +72,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the process so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+        return cpu_seconds(self.process.pid)
 
 
 def make_file(path: Path, size: int, *, sparse: bool) -> None:
@@ -112,17 +101,6 @@ def wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> None
         except httpx.TransportError:
             time.sleep(0.1)
     raise RuntimeError(f"server did not start:\n{log.read_text()}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM by PID, SIGKILL if it lingers."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 @contextmanager

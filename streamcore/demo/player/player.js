@@ -310,7 +310,7 @@ function stopVideo() {
 function refuse(movie, detail) {
   stopVideo();
   const box = $("player-message");
-  box.textContent = `“${movie.title}” is not available: ${detail}.`;
+  box.textContent = `“${movie.title}” is not available: ${detail.replace(/[.\s]+$/, "")}.`;
   box.hidden = false;
 }
 

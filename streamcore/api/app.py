@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from streamcore import __version__
+from streamcore.api import player as web_player
 from streamcore.api import problems, swagger
 from streamcore.api.cors import ListedOriginsCORS
 from streamcore.api.docs import with_problem_schemas
@@ -50,8 +51,11 @@ EXPOSED_HEADERS = (
 """Response headers a browser script on another origin may read."""
 
 
-def create_app(core: StreamCore) -> FastAPI:
-    """The REST adapter of ``core``: every route of SPEC §6, errors as problem+json."""
+def create_app(core: StreamCore, *, player: bool = False) -> FastAPI:
+    """The REST adapter of ``core``: every route of SPEC §6, errors as problem+json.
+
+    With ``player``, also the demo web player at ``/`` (``streamcore serve --demo``).
+    """
     app = FastAPI(
         title="streamcore",
         version=__version__,
@@ -70,6 +74,8 @@ def create_app(core: StreamCore) -> FastAPI:
     app.include_router(stream.router, dependencies=[once])  # GET and HEAD: no body
     app.include_router(media.router, dependencies=[once])  # a raw body, not JSON
     swagger.install(app)
+    if player:
+        web_player.install(app)
     _add_middleware(app, core)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app

@@ -57,9 +57,14 @@ def serve(
     import uvicorn
 
     from streamcore.api.logs import log_config
-    from streamcore.api.server import FACTORY
+    from streamcore.api.server import FACTORY, PLAYER_ENV
 
     os.environ[SETTING_ENV["database_url"]] = settings.database_url
+    # Explicit both ways: a value left in the shell never turns the player on without --demo.
+    if demo:
+        os.environ[PLAYER_ENV] = "1"
+    else:
+        os.environ.pop(PLAYER_ENV, None)
     uvicorn.run(
         FACTORY,
         factory=True,
@@ -155,7 +160,8 @@ def demo_text(credentials: DemoCredentials, url: str, base: str) -> str:
             "Log in as (the passwords are shown only this once):",
             *accounts,
             "",
-            "Then, while the server runs, open the API's docs at " + f"{base}/docs, or:",
+            f"Then, while the server runs, open the web player at {base}/ (log in as the",
+            f"subscriber), the API's docs at {base}/docs, or:",
             f"  TOKEN=$(curl -s {base}/api/auth/login -H 'Content-Type: application/json' \\",
             f"    -d '{login}' \\",
             "    | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"access_token\"])')",

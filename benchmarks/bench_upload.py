@@ -17,14 +17,15 @@ options ``streamcore serve`` uses:
 
 Each round runs, in an order rotating from round to round: ``curl -T`` of the file to each
 server (``PUT``, ``Expect:`` off, ``Content-Type: video/mp4``), ``streamcore movie attach ID
-FILE`` (the CLI, a process of its own) and ``cp`` of the file into the same directory followed
-by ``sync FILE`` (the disk's own floor for "copy and make durable"). Every upload's answer is
-checked: its size and SHA-256 are those of the file. Reported per case: MB/s (10^6 bytes/s;
-median, min, max over rounds), the ratio to the peer within each round (then their median),
-the servers' CPU seconds per GiB, and memory: each server's ``VmRSS`` sampled every
-``--sample-ms`` from /proc/PID/status during every upload (just before it, the highest sample,
-just after), and the CLI's highest sampled ``VmRSS`` for the large file against the same CLI
-attaching a 1 MiB file (what the file's size adds).
+FILE`` (the CLI, a process of its own), ``dd bs=1M conv=fsync`` of the file into the same
+directory (the floor of a copy through a process, the peer of ``movie attach``) and ``cp`` then
+``sync FILE`` (the kernel's floor: ``cp`` uses ``copy_file_range``, no byte enters a process).
+Every upload's answer is checked: its size and SHA-256 are those of the file. Reported per
+case: MB/s (10^6 bytes/s; median, min, max over rounds), the ratios to the peer and to ``dd``
+within each round (then their median), the servers' CPU seconds per GiB, and memory: each
+server's ``VmRSS`` sampled every ``--sample-ms`` from /proc/PID/status during every upload
+(just before it, the highest sample, just after), and the CLI's highest sampled ``VmRSS`` for
+the large file against the same CLI attaching a 1 MiB file (what the file's size adds).
 """
 
 from __future__ import annotations
@@ -287,13 +288,31 @@ def attach(
 
 
 def copy(source: Path, target: Path) -> Sample:
-    """``cp`` then ``sync FILE`` (an fsync of the copy): the disk's floor."""
+    """``cp`` then ``sync FILE`` (an fsync of the copy): the kernel's floor.
+
+    coreutils' ``cp`` copies with ``copy_file_range``, inside the kernel: no byte passes
+    through a process, which no upload can match.
+    """
     started = time.perf_counter()
     subprocess.run(["cp", str(source), str(target)], check=True)
     subprocess.run(["sync", str(target)], check=True)
     seconds = time.perf_counter() - started
     target.unlink()
     return Sample("cp + sync", -1, seconds)
+
+
+def dd(source: Path, target: Path) -> Sample:
+    """``dd bs=1M conv=fsync``: every byte read into a process and written out, then fsync.
+
+    The floor of what ``movie attach`` does (it reads and writes 1 MiB at a time too), without
+    Python, the hash or the database.
+    """
+    argv = ["dd", f"if={source}", f"of={target}", "bs=1M", "conv=fsync", "status=none"]
+    started = time.perf_counter()
+    subprocess.run(argv, check=True)
+    seconds = time.perf_counter() - started
+    target.unlink()
+    return Sample("dd fsync", -1, seconds)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -319,6 +338,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "streamcore": lambda f, e: put(running["streamcore"], f, e, headers, interval),
                 "peer": lambda f, e: put(running["peer"], f, e, headers, interval),
                 "movie attach": lambda f, e: attach(settings, movie_id, f, e, interval),
+                "dd fsync": lambda f, e: dd(f, workdir / "copy.mp4"),
                 "cp + sync": lambda f, e: copy(f, workdir / "copy.mp4"),
             }
             small_attach = [cases["movie attach"](small, small_expected) for _ in range(3)]
@@ -357,6 +377,7 @@ def summarize(
     """Medians per case, ratios to the peer within each round, memory."""
     names = list(dict.fromkeys(s.case for s in samples))
     peer = {s.round: s for s in samples if s.case == "peer"}
+    floor = {s.round: s for s in samples if s.case == "dd fsync"}
     results: dict[str, Any] = {}
     for name in names:
         rows = [s for s in samples if s.case == name]
@@ -368,6 +389,9 @@ def summarize(
             "max_mb_s": round(max(rates), 1),
             "ratio_to_peer": round(statistics.median(ratios), 2),
             "ratios": [round(r, 2) for r in ratios],
+            "ratio_to_dd": round(
+                statistics.median(floor[s.round].seconds / s.seconds for s in rows), 2
+            ),
         }
         cpu = [s.cpu_s for s in rows if s.cpu_s is not None]
         if cpu:
@@ -394,6 +418,7 @@ def summarize(
         "rss_idle_mb": {k: round(v, 1) if v else v for k, v in rss_idle.items()},
         "vm_hwm_mb_at_end": {k: round(v, 1) for k, v in hwm.items()},
         "attach_1_mib_peak_mb": round(small_peak, 1),
+        "attach_1_mib_seconds": round(statistics.median(s.seconds for s in small_attach), 2),
         "attach_growth_mb": round(results["movie attach"]["rss_peak_mb"] - small_peak, 1),
     }
 
@@ -403,7 +428,7 @@ def render(out: dict[str, Any]) -> str:
     lines = [
         f"{out['size_bytes'] // MIB} MiB, {out['rounds']} rounds, commit {out['commit']}, "
         f"load {out['load_before']} -> {out['load_after']}",
-        f"{'case':<14}{'median MB/s':>12}{'min':>7}{'max':>7}{'/ peer':>8}  rounds"
+        f"{'case':<14}{'median MB/s':>12}{'min':>7}{'max':>7}{'/ dd':>7}{'/ peer':>8}  rounds"
         f"{'CPU s/GiB':>14}{'RSS before/peak/after MB':>28}",
     ]
     for name, r in out["results"].items():
@@ -415,12 +440,14 @@ def render(out: dict[str, Any]) -> str:
         shown = ",".join(f"{x:.2f}" for x in r["ratios"])
         lines.append(
             f"{name:<14}{r['median_mb_s']:>12}{r['min_mb_s']:>7}{r['max_mb_s']:>7}"
-            f"{r['ratio_to_peer']:>7}x  {shown:<16}{r.get('cpu_s_per_gib', ''):>6}{rss:>28}"
+            f"{r['ratio_to_dd']:>6}x{r['ratio_to_peer']:>7}x  {shown:<16}"
+            f"{r.get('cpu_s_per_gib', ''):>6}{rss:>28}"
         )
     lines.append(
         f"movie attach: peak RSS {out['results']['movie attach']['rss_peak_mb']} MB for the "
         f"large file, {out['attach_1_mib_peak_mb']} MB for 1 MiB (growth "
-        f"{out['attach_growth_mb']} MB)"
+        f"{out['attach_growth_mb']} MB); a 1 MiB attach takes {out['attach_1_mib_seconds']} s"
+        " (the CLI's start)"
     )
     lines.append(
         f"servers idle after login {out['rss_idle_mb']} MB; VmHWM at the end "

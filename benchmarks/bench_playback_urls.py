@@ -35,8 +35,9 @@ bearer check), and ``open_signed`` minus ``find_media`` (the verify "up to the f
 **REST** (unless ``--skip-rest``; needs ``wrk``): ``streamcore serve`` (one worker, access log on)
 over the same file; wrk (one thread, ``--connections``) runs a one-byte ``Range: bytes=0-0``
 ``GET`` of the stream route with the signed URL and with the bearer header (not ``HEAD``: wrk
-waits for a ``HEAD`` answer's body); a round runs both cases, the order alternating (``HEAD``
-of both is checked once to answer 200); ratios are taken within a round,
+waits for a ``HEAD`` answer's body), and, as a yardstick, ``GET /api/movie/{id}`` with the
+bearer header (the JSON of the same movie, no file); a round runs every case once, the order
+rotating (``HEAD`` of both is checked once to answer 200); ratios are taken within a round,
 then the median of ``--rounds``. Each line also gives the server's CPU µs per request, which
 depends much less on the machine's load than requests/s. The server is stopped by its PID.
 """
@@ -289,7 +290,7 @@ class RestResult:
 
 
 def rest_scripts(workdir: Path, seeded: Seeded, grant: PlaybackGrant) -> dict[str, Path]:
-    """The wrk Lua scripts: a 1-byte range GET, signed and with the bearer header.
+    """The wrk Lua scripts: a 1-byte range GET, signed and with the bearer header; the movie.
 
     Not ``HEAD``: wrk reads a ``HEAD`` answer's ``Content-Length`` as a body to wait for, and
     times out on every request.
@@ -303,6 +304,10 @@ def rest_scripts(workdir: Path, seeded: Seeded, grant: PlaybackGrant) -> dict[st
     texts = {
         "range signed": LUA.format(method="GET", path=signed, headers=one_byte),
         "range bearer": LUA.format(method="GET", path=path, headers=f"{bearer}\n{one_byte}"),
+        # A yardstick, not a peer: the JSON read of the same movie with the same bearer header.
+        "movie bearer": LUA.format(
+            method="GET", path=f"/api/movie/{seeded.movie_id}", headers=bearer
+        ),
     }
     out = {}
     for name, text in texts.items():
@@ -375,23 +380,25 @@ def rest(workdir: Path, seeded: Seeded, args: argparse.Namespace) -> dict[str, A
             f"{entry['cpu_us_per_request']:>11.0f}  {' '.join(entry['errors'])}"
         )
     compared: dict[str, Any] = {}
-    for kind in ("range",):
-        per_round = []
-        cpu_per_round = []
+    for label, (top, bottom) in {
+        "range signed / range bearer": ("range signed", "range bearer"),
+        "range bearer / movie bearer": ("range bearer", "movie bearer"),
+    }.items():
+        rps, cpu = [], []
         for number in range(args.rounds):
-            signed = next(r for r in results if r.case == f"{kind} signed" and r.round == number)
-            bearer = next(r for r in results if r.case == f"{kind} bearer" and r.round == number)
-            per_round.append(signed.rps / bearer.rps)
-            cpu_per_round.append(signed.cpu_us_per_request / bearer.cpu_us_per_request)
-        compared[kind] = {
-            "rps_ratio": statistics.median(per_round),
-            "rps_ratios": per_round,
-            "cpu_ratio": statistics.median(cpu_per_round),
+            a = next(r for r in results if r.case == top and r.round == number)
+            b = next(r for r in results if r.case == bottom and r.round == number)
+            rps.append(a.rps / b.rps)
+            cpu.append(a.cpu_us_per_request / b.cpu_us_per_request)
+        compared[label] = {
+            "rps_ratio": statistics.median(rps),
+            "rps_ratios": rps,
+            "cpu_ratio": statistics.median(cpu),
         }
-        shown = ", ".join(f"{x:.2f}" for x in per_round)
+        shown = ", ".join(f"{x:.2f}" for x in rps)
         log(
-            f"{kind}: signed / bearer requests/s {compared[kind]['rps_ratio']:.2f}x ({shown});"
-            f" server CPU per request {compared[kind]['cpu_ratio']:.2f}x"
+            f"{label}: requests/s {compared[label]['rps_ratio']:.2f}x ({shown});"
+            f" server CPU per request {compared[label]['cpu_ratio']:.2f}x"
         )
     return {"results": [asdict(r) for r in results], "summary": summary, "ratios": compared}
 

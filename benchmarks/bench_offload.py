@@ -18,7 +18,8 @@ Three ways to get the same file: ``offload`` (nginx -> streamcore checks the bea
 entitlement -> X-Accel-Redirect -> nginx sendfile), ``plain`` (nginx sendfile, no check),
 ``streamcore`` (``MediaResponse``). Then ``--runs`` rounds of one whole-file ``curl -o
 /dev/null`` download each, rotating which goes first, each checked to deliver every byte; MB/s
-(10^6 bytes per second: median, min, max), the offload / plain ratio (goal >= 0.9x), and the CPU
+(10^6 bytes per second: median, min, max) and time to the first byte, the offload / plain ratio
+(of the medians, and the median of each round's ratio: goal >= 0.9x), and the CPU
 seconds per GiB of nginx (its workers) and of streamcore. With wrk, ``--range-seconds`` of
 64 KiB range requests on 4 connections to offload and plain: what a seeking player pays per
 request for the check.
@@ -157,16 +158,17 @@ def deployment(base: Path, media: Path, url: str) -> Iterator[dict[str, Any]]:
         direct.stop()
 
 
-def download(way: Way, size: int, workdir: Path) -> float:
-    """One whole-file download by curl; seconds taken. Every byte must arrive."""
+def download(way: Way, size: int, workdir: Path) -> tuple[float, float]:
+    """One whole-file download by curl: (seconds in all, to the first byte). Every byte counts."""
     header_file = workdir / "headers.txt"  # the token stays out of the process list
     header_file.write_text("".join(f"{k}: {v}\n" for k, v in way.headers.items()))
     args = ["curl", "-sS", "-f", "-o", "/dev/null", "-H", f"@{header_file}"]
-    args += ["-w", "%{size_download} %{time_total}", way.url]
-    got, seconds = subprocess.run(args, capture_output=True, text=True, check=True).stdout.split()
+    args += ["-w", "%{size_download} %{time_total} %{time_starttransfer}", way.url]
+    done = subprocess.run(args, capture_output=True, text=True, check=True)
+    got, seconds, first = done.stdout.split()
     if int(got) != size:
         raise RuntimeError(f"{way.name}: {got} bytes of {size}")
-    return float(seconds)
+    return float(seconds), float(first)
 
 
 def ranges(way: Way, seconds: int) -> dict[str, float] | None:
@@ -216,12 +218,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 }
 
             seconds: dict[str, list[float]] = {way.name: [] for way in ways}
+            first_byte: dict[str, list[float]] = {way.name: [] for way in ways}
             cpu_by_way: dict[str, dict[str, float]] = {way.name: {} for way in ways}
             for i in range(args.runs):
                 shift = i % len(ways)
                 for way in ways[shift:] + ways[:shift]:
                     before = cpu()
-                    seconds[way.name].append(download(way, size, base))
+                    total, first = download(way, size, base)
+                    seconds[way.name].append(total)
+                    first_byte[way.name].append(first)
                     after = cpu()
                     for who, value in after.items():
                         cpu_by_way[way.name][who] = (
@@ -238,8 +243,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "median_mb_s": round(statistics.median(rates), 1),
             "min_mb_s": round(min(rates), 1),
             "max_mb_s": round(max(rates), 1),
+            "first_byte_ms": round(statistics.median(first_byte[name]) * 1000, 1),
             "cpu_s_per_gib": {k: round(v / gib, 3) for k, v in cpu_by_way[name].items()},
         }
+    # Each round's two downloads ran back to back: their ratio is less at the mercy of the
+    # machine's other load than the ratio of two medians.
+    paired = statistics.median(
+        p / o for p, o in zip(seconds["plain"], seconds["offload"], strict=True)
+    )
     ratio = summary["offload"]["median_mb_s"] / summary["plain"]["median_mb_s"]
     return {
         "machine": {
@@ -253,11 +264,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "runs": args.runs,
         "results": summary,
         "ratio_offload_plain": round(ratio, 2),
+        "ratio_offload_plain_paired": round(paired, 2),
         "ratio_streamcore_plain": round(
             summary["streamcore"]["median_mb_s"] / summary["plain"]["median_mb_s"], 2
         ),
         "ranges_64k": range_results,
-        "targets_met": {"offload_0_9_of_plain": ratio >= 0.9},
+        "targets_met": {"offload_0_9_of_plain": paired >= 0.9},
     }
 
 
@@ -266,14 +278,18 @@ def render(out: dict[str, Any]) -> str:
         f"{out['size_bytes'] // MIB} MiB random file, {out['runs']} rounds (rotating order) of "
         f"one curl download each, commit {out['commit']}, load {out['machine']['load_before']}, "
         f"{out['machine']['nginx']}",
-        f"{'way':<12}{'median MB/s':>12}{'min':>8}{'max':>8}   CPU s/GiB",
+        f"{'way':<12}{'median MB/s':>12}{'min':>8}{'max':>8}{'1st byte ms':>12}   CPU s/GiB",
     ]
     for name, r in out["results"].items():
         cpu = ", ".join(f"{k} {v}" for k, v in r["cpu_s_per_gib"].items())
         lines.append(
-            f"{name:<12}{r['median_mb_s']:>12}{r['min_mb_s']:>8}{r['max_mb_s']:>8}   {cpu}"
+            f"{name:<12}{r['median_mb_s']:>12}{r['min_mb_s']:>8}{r['max_mb_s']:>8}"
+            f"{r['first_byte_ms']:>12}   {cpu}"
         )
-    lines.append(f"ratio offload / plain: {out['ratio_offload_plain']}x (goal >= 0.9x)")
+    lines.append(
+        f"ratio offload / plain: {out['ratio_offload_plain']}x of the medians, "
+        f"{out['ratio_offload_plain_paired']}x round by round (median; goal >= 0.9x)"
+    )
     lines.append(f"ratio streamcore / plain: {out['ratio_streamcore_plain']}x")
     for name, r in (out["ranges_64k"] or {}).items():
         if r:

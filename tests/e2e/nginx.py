@@ -7,6 +7,7 @@ nginx runs in the foreground (``daemon off``) as a child of the test.
 
 from __future__ import annotations
 
+import grp
 import os
 import pwd
 import shutil
@@ -29,18 +30,18 @@ START_TIMEOUT = 30.0
 
 
 def worker_user() -> str | None:
-    """The user nginx's workers run as: the shipped one when we are root and it exists.
+    """``user [group]`` for nginx's workers: the shipped user when we are root and it exists.
 
-    Not root, the master cannot switch users and nginx ignores the directive (with a warning):
-    the workers are us.
+    Else ``nobody`` and its own group (``nogroup`` on Debian, ``nobody`` elsewhere). Not root,
+    the master cannot switch users and nginx ignores the directive: the workers are us.
     """
     if os.geteuid() != 0:
         return None
     try:
-        pwd.getpwnam(SHIPPED_USER)
+        account = pwd.getpwnam(SHIPPED_USER)
     except KeyError:
-        return "nobody"
-    return SHIPPED_USER
+        account = pwd.getpwnam("nobody")
+    return f"{account.pw_name} {grp.getgrgid(account.pw_gid).gr_name}"
 
 
 def readable_dir(path: Path) -> Path:

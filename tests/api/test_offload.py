@@ -153,18 +153,21 @@ def test_refusals_are_unchanged_and_never_carry_the_header(api: Api, setup: Setu
     path, query = setup.issue(setup.a)
     tampered = {**query, "sig": ("A" if query["sig"][0] != "A" else "B") + query["sig"][1:]}
     api.core.movies.delete(setup.b, actor=SYSTEM)
-    cases = {
-        401: api.client.get(f"/api/movie/{setup.a}/stream"),
-        403: api.client.get(f"/api/movie/{setup.a}/stream", headers=api.headers("bob@example.com")),
-        404: api.client.get(f"/api/movie/{setup.b}/stream", headers=api.headers(ANN)),
-        422: api.client.get(f"{path}?{urlencode(query)}", headers=api.headers(ANN)),
-    }
-    cases[1401] = api.client.get(f"{path}?{urlencode(tampered)}")
-    for status, answer in cases.items():
-        assert answer.status_code == status % 1000, answer.text
+    cases = [
+        (401, api.client.get(f"/api/movie/{setup.a}/stream")),
+        (
+            403,
+            api.client.get(f"/api/movie/{setup.a}/stream", headers=api.headers("bob@example.com")),
+        ),
+        (404, api.client.get(f"/api/movie/{setup.b}/stream", headers=api.headers(ANN))),
+        (422, api.client.get(f"{path}?{urlencode(query)}", headers=api.headers(ANN))),
+        (401, api.client.get(f"{path}?{urlencode(tampered)}")),
+    ]
+    for status, answer in cases:
+        assert answer.status_code == status, answer.text
         assert answer.headers["content-type"] == PROBLEM
         assert "x-accel-redirect" not in answer.headers
-    assert cases[401].headers["www-authenticate"] == "Bearer"
+    assert cases[0][1].headers["www-authenticate"] == "Bearer"
 
 
 def test_a_missing_file_is_a_404_before_nginx_is_asked(api: Api, setup: Setup) -> None:

@@ -244,6 +244,22 @@ def test_a_playback_url_issued_through_nginx_points_at_nginx_and_plays(site: Sit
     assert played.status_code == 206
     assert played.content == CONTENT[10:20]
     assert httpx.get(url, timeout=60).content == CONTENT
+    # A worker asked directly from 127.0.0.1 (where nginx is) believes the header: so the
+    # http above is nginx's own X-Forwarded-Proto, set over the client's.
+    direct = httpx.post(
+        f"{site.servers[0].url}/api/movie/{site.ids['film']}/playback",
+        headers={"Authorization": f"Bearer {site.tokens['ann']}", "X-Forwarded-Proto": "https"},
+    )
+    assert direct.json()["url"].startswith(f"https://127.0.0.1:{site.servers[0].port}/")
+
+
+def test_the_docs_and_the_openapi_document_come_through_nginx(site: Site) -> None:
+    with site.client() as http:
+        openapi = http.get("/openapi.json")
+        assert openapi.status_code == 200
+        assert "/api/movie/{id}/stream" in openapi.json()["paths"]
+        assert http.get("/docs").status_code == 200
+        assert http.get("/api/health").json() == {"status": "ok"}
 
 
 def test_refusals_come_from_streamcore_unchanged(site: Site) -> None:

@@ -32,6 +32,8 @@ SECRET_KEY_LENGTH = 32
 """The shortest secret key accepted, in characters: HMAC-SHA256 wants 32 bytes of key material."""
 MAX_SECONDS = 86_400
 """The longest timeout accepted: a day (SQLite keeps its busy timeout in a C int of ms)."""
+MEDIA_OFFLOADS = ("none", "nginx")
+"""Who sends a stream's bytes: streamcore itself, or nginx after an ``X-Accel-Redirect``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,9 @@ class Settings:
     # Never in a repr: a Settings printed in a log or a traceback must not carry the key.
     secret_key: str | None = field(default=None, repr=False)
     playback_ttl: int = 14400
+    media_offload: str = "none"
+    # Where nginx's `internal` location maps the media root (docs/deploy/nginx.conf).
+    media_offload_prefix: str = "/_media/"
 
     def __post_init__(self) -> None:
         for name, minimum in MINIMUMS.items():
@@ -74,6 +79,10 @@ class Settings:
             problem = _origin_problem(origin)
             if problem:
                 raise InvalidInputError.single("cors_origins", problem)
+        for name, check in _TEXT_RULES.items():
+            problem = check(getattr(self, name))
+            if problem:
+                raise InvalidInputError.single(name, problem)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -129,6 +138,24 @@ def _origin_problem(origin: object) -> str | None:
     return None
 
 
+def _offload_problem(value: object) -> str | None:
+    return None if value in MEDIA_OFFLOADS else f"must be {' or '.join(MEDIA_OFFLOADS)}"
+
+
+def _prefix_problem(value: object) -> str | None:
+    # It goes into a response header and an nginx location as it is: nothing to escape.
+    if (
+        not isinstance(value, str)
+        or not _PREFIX.fullmatch(value)
+        or any(part in {".", ".."} for part in value.split("/"))
+    ):
+        return "must be a path like /_media/: /, then letters, digits, - _ . and /, then /"
+    return None
+
+
+_TEXT_RULES = {"media_offload": _offload_problem, "media_offload_prefix": _prefix_problem}
+"""Text settings with a rule, checked the same way from code and from the environment."""
+_PREFIX = re.compile(r"/(?:[A-Za-z0-9._-]+/)+")
 _ORIGIN = re.compile(
     r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
 )
@@ -163,6 +190,10 @@ def _coerce(name: str, raw: str) -> object:
         return origins
     if name == "secret_key":
         problem = _secret_key_problem(raw)
+        if problem:
+            raise ValueError(problem)
+    if name in _TEXT_RULES:
+        problem = _TEXT_RULES[name](raw)
         if problem:
             raise ValueError(problem)
     return raw

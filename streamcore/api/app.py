@@ -25,6 +25,7 @@ from streamcore.api.limits import (
     json_body,
     single_query_values,
 )
+from streamcore.api.offload import media_sender
 from streamcore.api.routes import (
     auth,
     health,
@@ -64,6 +65,7 @@ def create_app(core: StreamCore, *, player: bool = False) -> FastAPI:
         redoc_url=None,
     )
     app.state.core = core
+    app.state.media_sender = media_sender(core.settings)
     problems.install(app)
     app.add_exception_handler(BodyTooLargeError, _too_large)  # type: ignore[arg-type]
     app.add_exception_handler(UnsupportedMediaTypeError, _unsupported)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -104,9 +104,9 @@ class MediaUploads:
         self._get(movie_id, actor=actor)
         spool = self._root / UPLOAD_DIR
         spool.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=spool, prefix=f"{movie_id}-", suffix=".part")
+        fd, path = _create_part(spool, movie_id)
         return Upload(
-            _Target(self._update, self._root, self._max, movie_id, suffix, actor), fd, Path(name)
+            _Target(self._update, self._root, self._max, movie_id, suffix, actor), fd, path
         )
 
     def attach(
@@ -222,6 +222,23 @@ class Upload:
     ) -> None:
         """Remove the temporary file unless the upload finished."""
         self.abort()
+
+
+def _create_part(spool: Path, movie_id: int) -> tuple[int, Path]:
+    """A new temporary file in ``spool``, its mode ``0o666`` less the process's umask.
+
+    Not ``mkstemp``: its ``0o600`` would stay on the stored file, and a server that reads the
+    media root as another user (nginx's workers, with media offload) could not read it. The
+    umask, like for any file the process makes, is the deployment's to choose (deployment.md).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(100):
+        path = spool / f"{movie_id}-{secrets.token_hex(8)}.part"
+        try:
+            return os.open(path, flags, 0o666), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {spool}")
 
 
 def _fsync_dir(path: Path) -> None:

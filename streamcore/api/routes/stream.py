@@ -1,6 +1,8 @@
 """``/api/movie/{id}/stream`` and ``…/playback``: a movie's bytes for whoever may watch it (§3.5).
 
-The stream route takes one of two credentials: the ``Authorization: Bearer`` header, or the
+The stream route answers with the bytes (``MediaResponse``) or, with media offload, with an
+``X-Accel-Redirect`` for nginx (``api/offload.py``); which one is chosen once, by ``create_app``.
+It takes one of two credentials: the ``Authorization: Bearer`` header, or the
 signed query of a playback URL (``user``, ``expires``, ``sig``) for players that cannot send a
 header. Never both, and never a bearer token in the query.
 """
@@ -11,11 +13,12 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from streamcore.api.auth import Anyone, Core, LoggedIn
 from streamcore.api.docs import errors
+from streamcore.api.offload import Sender
 from streamcore.api.streaming import MediaResponse
 from streamcore.core import StreamCore
 from streamcore.errors import InvalidInputError, NotAuthenticatedError
@@ -64,10 +67,11 @@ def stream_movie(
     movie_id: MovieId,
     actor: Anyone,
     core: Core,
+    send: Sender,
     user: User = None,
     expires: Expires = None,
     sig: Signature = None,
-) -> MediaResponse:
+) -> Response:
     """The movie's media file, with byte ranges and conditional requests (RFC 9110)."""
     signed = (user, expires, sig)
     if all(value is None for value in signed):
@@ -75,8 +79,8 @@ def stream_movie(
             raise NotAuthenticatedError(
                 "log in first: this needs a valid bearer token or a signed playback URL"
             )
-        return MediaResponse(core.playback.open(movie_id, actor=actor))
-    return MediaResponse(_open_signed(core, movie_id, signed, bearer=not actor.is_anonymous))
+        return send(core.playback.open(movie_id, actor=actor))
+    return send(_open_signed(core, movie_id, signed, bearer=not actor.is_anonymous))
 
 
 def _open_signed(

@@ -4,8 +4,9 @@ The bytes go to a temporary file in the media root's ``.upload`` directory (the 
 system as their destination, so the final rename is atomic), hashed and counted on the way,
 refused past ``max_upload``, fsynced, then renamed to ``movies/<id>/<sha256[:16]><ext>``: a
 new name for each content, so a player reading the previous file keeps it until the movie's
-``media_path`` points to the new one. Any error or interruption removes the temporary file.
-The previous file is kept (decision 181).
+``media_path`` points to the new one. Any error or interruption removes the temporary file;
+one a killed process left behind is removed by a later upload once it is a day old (decision
+183). The previous file is kept (decision 181).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -28,6 +30,9 @@ from streamcore.movies.models import Movie, MoviePatch
 
 UPLOAD_DIR = ".upload"
 """Temporary files of uploads in progress, under the media root."""
+PART_SUFFIX = ".part"
+STALE_AFTER = 24 * 3600
+"""Seconds since a temporary file was last written after which its upload is dead."""
 
 # The first extension listed for a type is the one a stored file gets (video/mp4 -> .mp4).
 _SUFFIXES: dict[str, str] = {}
@@ -104,6 +109,7 @@ class MediaUploads:
         self._get(movie_id, actor=actor)
         spool = self._root / UPLOAD_DIR
         spool.mkdir(parents=True, exist_ok=True)
+        sweep_dead_uploads(spool, time.time())
         fd, path = _create_part(spool, movie_id)
         return Upload(
             _Target(self._update, self._root, self._max, movie_id, suffix, actor), fd, path
@@ -117,6 +123,26 @@ class MediaUploads:
             for chunk in chunks:
                 upload.write(chunk)
             return upload.finish()
+
+
+def sweep_dead_uploads(spool: Path, now: float) -> list[str]:
+    """Remove the temporary files no upload has written to for ``STALE_AFTER``; their names.
+
+    A process killed mid-upload (``kill -9``, a crash, a power cut) cannot remove its own. A
+    live upload writes all the time, and the servers in front time out an idle body within
+    minutes, so a day-old one is dead. ``now`` is the wall clock: file times are.
+    """
+    removed = []
+    for entry in os.scandir(spool):
+        if not entry.name.endswith(PART_SUFFIX):
+            continue
+        try:
+            if now - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+        except FileNotFoundError:
+            continue  # another process swept it first
+    return removed
 
 
 @dataclass(frozen=True)
@@ -233,7 +259,7 @@ def _create_part(spool: Path, movie_id: int) -> tuple[int, Path]:
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
     for _ in range(100):
-        path = spool / f"{movie_id}-{secrets.token_hex(8)}.part"
+        path = spool / f"{movie_id}-{secrets.token_hex(8)}{PART_SUFFIX}"
         try:
             return os.open(path, flags, 0o666), path
         except FileExistsError:

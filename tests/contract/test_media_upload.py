@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,13 @@ from streamcore.auth.permissions import SYSTEM, Principal, Role
 from streamcore.errors import InvalidInputError, PermissionDeniedError
 from streamcore.movies.errors import MovieNotFoundError
 from streamcore.movies.models import MovieCreate
-from streamcore.movies.upload import MediaUploads, suffix_for_type
+from streamcore.movies.upload import (
+    STALE_AFTER,
+    UPLOAD_DIR,
+    MediaUploads,
+    suffix_for_type,
+    sweep_dead_uploads,
+)
 
 DATA = [b"a" * 70_000, b"b" * 30_000, b"c"]
 
@@ -128,3 +137,32 @@ def test_the_suffix_comes_from_the_content_type(content_type: str, suffix: str) 
 def test_other_content_types_are_refused(content_type: str) -> None:
     with pytest.raises(InvalidInputError, match="content_type: must be a video or audio type"):
         suffix_for_type(content_type)
+
+
+def test_an_upload_removes_the_temporary_files_of_dead_uploads(core: StreamCore) -> None:
+    # What a process killed mid-upload leaves: a day-old one goes, a fresh one (an upload
+    # still running elsewhere) and anything that is not a temporary upload file stay.
+    spool = core.settings.media_root / UPLOAD_DIR
+    spool.mkdir(parents=True)
+    dead, running, other = spool / "7-dead.part", spool / "7-running.part", spool / "notes.txt"
+    for path in (dead, running, other):
+        path.write_bytes(b"x")
+    day_and_a_minute_ago = time.time() - STALE_AFTER - 60
+    os.utime(dead, (day_and_a_minute_ago, day_and_a_minute_ago))
+    os.utime(other, (day_and_a_minute_ago, day_and_a_minute_ago))
+    core.media.attach(new_movie(core), [b"new"], suffix=".mp4", actor=SYSTEM)
+    assert sorted(p.name for p in spool.iterdir()) == ["7-running.part", "notes.txt"]
+
+
+def test_sweeping_twice_at_once_is_harmless(tmp_path: Path) -> None:
+    old = time.time() - STALE_AFTER - 60
+    for index in range(50):
+        path = tmp_path / f"{index}.part"
+        path.write_bytes(b"")
+        os.utime(path, (old, old))
+    with ThreadPoolExecutor(4) as pool:
+        removed = list(pool.map(lambda _: sweep_dead_uploads(tmp_path, time.time()), range(4)))
+    assert sorted(name for names in removed for name in names) == sorted(
+        f"{index}.part" for index in range(50)
+    )
+    assert list(tmp_path.iterdir()) == []

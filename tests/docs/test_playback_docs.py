@@ -3,7 +3,6 @@ Python one as a script, and each prints what the page says it prints."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from tests.docs.console import examples, run
 from tests.docs.python_examples import run_examples
 from tests.e2e.server import LiveServer, start_server
 from tests.e2e.test_demo import ACCOUNT
+from tests.tools import needs
 
 PLAYBACK_DOC = Path(__file__).resolve().parents[2] / "docs" / "playback.md"
 
@@ -39,11 +39,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer,
         server.stop()
 
 
+@needs("curl", "ffprobe", "ffmpeg")
 def test_the_shell_examples_print_what_the_page_shows(
     demo: tuple[LiveServer, str], tmp_path: Path
 ) -> None:
-    for tool in ("curl", "ffprobe", "ffmpeg"):
-        assert shutil.which(tool), f"the examples need {tool} (.ci/run installs it when missing)"
     found = examples(doc_text())
     assert any("URL" in example.saves for example in found)
     server, password = demo

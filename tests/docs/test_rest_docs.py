@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from streamcore import StreamCore
 from streamcore.api.app import create_app
 from tests.docs.console import ANY, Answer, compare, examples, mismatch, parse, run
 from tests.e2e.server import LiveServer, start_server
+from tests.tools import needs
 
 ROOT = Path(__file__).resolve().parents[2]
 REST_DOC = ROOT / "docs" / "rest.md"
@@ -79,10 +79,10 @@ def test_the_doc_starts_its_server_as_the_test_does() -> None:
 
 
 @pytest.mark.slow
+@needs("curl")
 def test_every_curl_example_answers_what_the_doc_shows(
     server: tuple[LiveServer, str], tmp_path: Path
 ) -> None:
-    assert shutil.which("curl"), "the examples need curl (.ci/run installs it when missing)"
     live, database_url = server
     variables = {"BASE": live.url, "STREAMCORE_DATABASE_URL": database_url}
     run(examples(doc_text()), "rest.md", variables, tmp_path)

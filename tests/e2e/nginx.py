@@ -10,7 +10,6 @@ from __future__ import annotations
 import grp
 import os
 import pwd
-import shutil
 import signal
 import subprocess
 import time
@@ -20,11 +19,11 @@ from pathlib import Path
 
 import httpx
 
+from tests.tools import find
+
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "docs" / "deploy" / "nginx.conf"
-NGINX = shutil.which("nginx") or next(
-    (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).exists()), None
-)
+NGINX = find("nginx")
 SHIPPED_USER = "www-data"
 START_TIMEOUT = 30.0
 

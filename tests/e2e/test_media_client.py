@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -28,13 +27,11 @@ from streamcore.config import Settings
 from streamcore.demo import MEDIA_PATH
 from tests.e2e.server import LiveServer, start_server
 from tests.e2e.test_demo import ACCOUNT, STREAM, Demo
+from tests.tools import needs
 
-MISSING = [tool for tool in ("ffprobe", "ffmpeg") if shutil.which(tool) is None]
 pytestmark = [
     pytest.mark.xdist_group("mediaclient"),  # one demo server for the module, on one worker
-    pytest.mark.skipif(
-        bool(MISSING), reason=f"{' and '.join(MISSING)} not installed (.ci/run installs ffmpeg)"
-    ),
+    needs("ffprobe", "ffmpeg"),
 ]
 
 VIDEO = resources.files("streamcore.demo") / "streamcore-demo.mp4"

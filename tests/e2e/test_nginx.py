@@ -33,11 +33,12 @@ from streamcore.config import Settings
 from streamcore.movies.upload import UPLOAD_DIR
 from tests.conftest import POSTGRES_ENV, empty_postgres
 from tests.contract.test_plans import in_state, make_movie, make_plan, make_user
-from tests.e2e.nginx import NGINX, Nginx, configuration, readable_dir, start_nginx
+from tests.e2e.nginx import Nginx, configuration, readable_dir, start_nginx
 from tests.e2e.server import LiveServer, free_port, start_server
+from tests.tools import needs
 
 pytestmark = [
-    pytest.mark.skipif(NGINX is None, reason="nginx is not installed (.ci/run installs it)"),
+    needs("nginx"),
     pytest.mark.slow,
     pytest.mark.xdist_group("nginx"),  # one nginx and two servers for the module, one worker
 ]

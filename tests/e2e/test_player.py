@@ -23,6 +23,7 @@ from streamcore.api.server import PLAYER_ENV
 from tests.e2e.server import LiveServer, start_server
 from tests.e2e.test_demo import ACCOUNT
 from tests.e2e.workers import ON_LINUX, one_connection_per_worker, uvicorn_workers
+from tests.tools import needs
 
 if TYPE_CHECKING:
     from playwright.sync_api import (
@@ -38,9 +39,7 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.xdist_group("player"), pytest.mark.slow]
 
 CHROMIUM = shutil.which("chromium")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium; .ci/run does)"
-)
+needs_chromium = needs("chromium")
 PHONE: ViewportSize = {"width": 390, "height": 844}  # the page must read on a phone's width
 WAIT_MS = 20_000
 PASSWORD = "correct horse battery"

@@ -47,7 +47,7 @@ def missing(*programs: str) -> list[str]:
 def needs(*programs: str) -> pytest.MarkDecorator:
     """Skip, outside CI, when one of ``programs`` is missing; under CI, never skip."""
     lacking = missing(*programs)
-    packages = sorted({PROGRAMS[program] for program in lacking})
+    packages = sorted({PROGRAMS.get(program, program) for program in lacking})
     return pytest.mark.skipif(
         bool(lacking) and not under_ci(),
         reason=f"needs {', '.join(lacking)} (apt-get install {' '.join(packages)}; .ci/run does)",

@@ -6,15 +6,23 @@ a plan, Ann paid up, Bob not. Each test takes a URL Ann was given and changes on
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-from streamcore.auth.models import UserPatch
+from streamcore import StreamCore
+from streamcore.auth.models import Credentials, UserCreate, UserPatch
 from streamcore.auth.permissions import SYSTEM, Role
+from streamcore.config import Settings
 from streamcore.movies.models import MovieCreate
+from streamcore.movies.secrets import PLAYBACK_KEY
+from streamcore.movies.signing import sign
 from tests.api.conftest import Api
 from tests.api.test_playback_urls import CONTENT, Setup, setup
+from tests.conftest import FakeClock
 
 __all__ = ["setup"]  # the fixture, for pytest
 
@@ -165,3 +173,48 @@ def test_many_small_ranges_are_bounded(api: Api, setup: Setup) -> None:
     same = api.client.get(url, headers={"Range": "bytes=" + ",".join(["0-9"] * 100)})
     assert same.status_code == 206
     assert same.content == CONTENT[:10]  # overlapping ranges merged into one
+
+
+def _stored_key(database: Path) -> bytes | None:
+    """The playback key as a copy of the database holds it (read with sqlite3, no streamcore)."""
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        row = db.execute("SELECT value FROM secrets WHERE name = ?", (PLAYBACK_KEY,)).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def test_a_copy_of_the_database_mints_urls_for_anyone_unless_the_key_is_configured(
+    api: Api, setup: Setup, clock: FakeClock, tmp_path: Path
+) -> None:
+    """What docs/security.md warns of: the generated key is in every backup of the database."""
+    admin = api.user(Role.ADMIN, email="root@example.com")
+    outside = api.core.movies.create(
+        MovieCreate(title="In no plan", year=2000, media_path="b.mp4"), actor=SYSTEM
+    ).id
+    setup.issue(setup.a)  # the first URL made the key
+    key = _stored_key(tmp_path / "api.db")
+    assert key is not None
+    expires = int(clock.now.timestamp()) + 10**8  # any expiry the thief likes
+    forged = urlencode(
+        {"user": admin, "expires": expires, "sig": sign(key, outside, admin, expires)}
+    )
+    assert api.client.get(f"/api/movie/{outside}/stream?{forged}").status_code == 200
+
+    configured = tmp_path / "configured.db"
+    settings = Settings(
+        database_url=f"sqlite:///{configured}",
+        media_root=api.core.settings.media_root,
+        secret_key="k" * 40,
+    )
+    with StreamCore.open(settings) as core:
+        film = core.movies.create(
+            MovieCreate(title="F", year=2000, media_path="a.mp4"), actor=SYSTEM
+        )
+        core.auth.create_user(
+            UserCreate(
+                email="ed@example.com", password="correct horse", name="Ed", role=Role.EDITOR
+            ),
+            actor=SYSTEM,
+        )
+        login = core.auth.login(Credentials(email="ed@example.com", password="correct horse"))
+        core.playback.issue(film.id, actor=core.auth.authenticate(login.access_token).principal)
+    assert _stored_key(configured) is None  # a backup of this one holds no key

@@ -97,9 +97,10 @@ def test_numbers_that_are_no_whole_numbers_are_a_422_that_echoes_nothing(
 @pytest.mark.xfail(
     strict=True,
     reason="finding: the stream route reads user and expires as lax ints, so +1, 01, ' 1' and "
-    "1.0 are the signed 1 (the path's movie id too: /api/movie/01/): one grant has many URLs (a cache, a log search, a deny list keyed "
-    "on the URL sees different links). Fix in api/routes/stream.py: take them as str and "
-    "refuse any that is not its own canonical str(int(...)) as a tampered URL (401).",
+    "1.0 are the signed 1 (the path's movie id too: /api/movie/01/): one grant has many URLs "
+    "(a cache, a log search, a deny list keyed on the URL sees different links). Fix in "
+    "api/routes/stream.py: take them as str and refuse any that is not its own canonical "
+    "str(int(...)) as a tampered URL (401).",
 )
 def test_only_the_issued_spelling_of_a_number_plays(api: Api, setup: Setup) -> None:
     path, query = setup.issue(setup.a)

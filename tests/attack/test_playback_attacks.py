@@ -13,16 +13,17 @@ from urllib.parse import urlencode
 
 import pytest
 
-from streamcore import StreamCore
+from streamcore import NotAuthenticatedError, StreamCore
 from streamcore.auth.models import Credentials, UserCreate, UserPatch
-from streamcore.auth.permissions import SYSTEM, Role
+from streamcore.auth.passwords import Argon2Hasher
+from streamcore.auth.permissions import SYSTEM, Principal, Role
 from streamcore.config import Settings
 from streamcore.movies.models import MovieCreate
 from streamcore.movies.secrets import PLAYBACK_KEY
 from streamcore.movies.signing import sign
-from tests.api.conftest import Api
+from tests.api.conftest import PASSWORD, Api
 from tests.api.test_playback_urls import CONTENT, Setup, setup
-from tests.conftest import FakeClock
+from tests.conftest import CHEAPEST, FakeClock
 
 __all__ = ["setup"]  # the fixture, for pytest
 
@@ -209,7 +210,7 @@ def test_a_copy_of_the_database_mints_urls_for_anyone_unless_the_key_is_configur
         media_root=api.core.settings.media_root,
         secret_key="k" * 40,
     )
-    with StreamCore.open(settings) as core:
+    with StreamCore.open(settings, hasher=Argon2Hasher(CHEAPEST)) as core:
         film = core.movies.create(
             MovieCreate(title="F", year=2000, media_path="a.mp4"), actor=SYSTEM
         )
@@ -222,3 +223,35 @@ def test_a_copy_of_the_database_mints_urls_for_anyone_unless_the_key_is_configur
         login = core.auth.login(Credentials(email="ed@example.com", password="correct horse"))
         core.playback.issue(film.id, actor=core.auth.authenticate(login.access_token).principal)
     assert _stored_key(configured) is None  # a backup of this one holds no key
+
+
+def test_a_generated_key_is_held_by_each_process_until_it_restarts(
+    api: Api, setup: Setup, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Deleting the key's row (to rotate it) splits running workers from new ones.
+
+    A worker keeps the key it read; a worker started after the row went makes a new one. So
+    a generated key is rotated only by stopping every process, then starting them (security.md).
+    """
+    path, query = setup.issue(setup.a)  # the running "worker" read the key
+    url = f"{path}?{urlencode(query)}"
+    with closing(sqlite3.connect(tmp_path / "api.db")) as db, db:
+        db.execute("DELETE FROM secrets WHERE name = ?", (PLAYBACK_KEY,))
+    assert api.client.get(url).status_code == 200  # still the key it holds
+    settings = api.core.settings
+    cheap = Argon2Hasher(CHEAPEST)
+    with StreamCore.open(
+        settings, clock=clock, hasher=cheap
+    ) as restarted:  # a worker started after
+        grant = restarted.playback.issue(setup.a, actor=_principal(restarted, ANN))
+        with pytest.raises(NotAuthenticatedError):
+            restarted.playback.open_signed(
+                setup.a, int(query["user"]), int(query["expires"]), query["sig"]
+            )
+    fresh = urlencode({"user": grant.user_id, "expires": grant.expires, "sig": grant.signature})
+    assert api.client.get(f"{path}?{fresh}").status_code == 401  # the old worker refuses it
+
+
+def _principal(core: StreamCore, email: str) -> Principal:
+    login = core.auth.login(Credentials(email=email, password=PASSWORD))
+    return core.auth.authenticate(login.access_token).principal

@@ -15,7 +15,7 @@ import pytest
 
 from streamcore import NotAuthenticatedError, StreamCore
 from streamcore.auth.models import Credentials, UserCreate, UserPatch
-from streamcore.auth.passwords import Argon2Hasher
+from streamcore.auth.passwords import CHEAPEST, Argon2Hasher
 from streamcore.auth.permissions import SYSTEM, Principal, Role
 from streamcore.config import Settings
 from streamcore.movies.models import MovieCreate
@@ -23,7 +23,7 @@ from streamcore.movies.secrets import PLAYBACK_KEY
 from streamcore.movies.signing import sign
 from tests.api.conftest import PASSWORD, Api
 from tests.api.test_playback_urls import CONTENT, Setup, setup
-from tests.conftest import CHEAPEST, FakeClock
+from tests.conftest import FakeClock
 
 __all__ = ["setup"]  # the fixture, for pytest
 

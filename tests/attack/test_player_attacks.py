@@ -18,7 +18,7 @@ from tests.e2e.test_demo import ACCOUNT
 from tests.e2e.test_player import CHROMIUM, PHONE, WAIT_MS, log_in, needs_chromium
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Request
+    from playwright.sync_api import Browser, Dialog, Page, Request
 
 pytestmark = [pytest.mark.xdist_group("attack-player"), pytest.mark.slow, needs_chromium]
 
@@ -79,7 +79,12 @@ def test_markup_in_a_movie_is_shown_as_text_and_never_runs(
 ) -> None:
     server, accounts = demo
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
     urls: dict[str, dict[str, str]] = {}
 
     def record(request: Request) -> None:

@@ -18,7 +18,7 @@ from tests.e2e.test_demo import ACCOUNT
 from tests.e2e.test_player import CHROMIUM, PHONE, WAIT_MS, log_in, needs_chromium
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Dialog, Page, Request
+    from playwright.sync_api import Browser, Dialog, Page, Request, Route
 
 pytestmark = [pytest.mark.xdist_group("attack-player"), pytest.mark.slow, needs_chromium]
 
@@ -150,3 +150,36 @@ def test_another_origin_cannot_frame_the_player(
     # frame-ancestors 'none': Chromium puts its error page in the frame instead of the player.
     assert not framed[0].url.startswith(server.url), framed[0].url
     assert framed[0].query_selector("#login-form") is None
+
+
+def test_the_last_movie_pressed_is_the_one_that_plays(
+    demo: tuple[LiveServer, dict[str, tuple[str, str]]], page: Page
+) -> None:
+    """Play A, then B before A's playback URL came back: B plays, under B's title."""
+    server, accounts = demo
+    email, password = accounts["subscriber"]
+    with server.client() as http:
+        login = http.post("/api/auth/login", json={"email": email, "password": password})
+        http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        listed = http.get("/api/me/movie", params={"limit": 10}).json()["items"]
+    first, second = [m for m in listed if m["media_path"]][:2]
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)  # A's answer waits
+
+    page.route(f"**/api/movie/{first['id']}/playback", hold)
+    log_in(page, server, email, password)
+    page.get_by_role("button", name=f"Play {first['title']}", exact=True).click()
+    while not held:
+        page.wait_for_timeout(50)
+    page.get_by_role("button", name=f"Play {second['title']}", exact=True).click()
+    page.wait_for_function(
+        f"() => (document.querySelector('#video').getAttribute('src') || '')"
+        f".includes('/api/movie/{second['id']}/stream')"
+    )
+    held[0].fulfill(response=held[0].fetch())  # A's real answer, late
+    page.wait_for_timeout(500)  # time for the page to act on it
+    source = page.eval_on_selector("#video", "v => v.getAttribute('src')")
+    assert f"/api/movie/{second['id']}/stream" in source
+    assert page.locator("#now-playing").inner_text().startswith(second["title"])

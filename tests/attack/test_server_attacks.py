@@ -6,10 +6,13 @@ server with SIGKILL, by PID, mid-upload; the other reads a whole log).
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import socket
+import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -85,6 +88,10 @@ def test_no_signature_or_token_reaches_the_log(tmp_path: Path, level: str) -> No
     assert f'/api/movie/{film}/stream?user=***&expires=***&sig=*** HTTP/1.1" 206' in log
     for secret in (sig, sig[::-1], sig[:12], bearer, bearer[:16]):
         assert secret not in log
+    with closing(sqlite3.connect(tmp_path / "streamcore.db")) as db:
+        (key,) = db.execute("SELECT value FROM secrets").fetchone()
+    for shown in (repr(bytes(key))[2:-1], bytes(key).hex(), base64.b64encode(key).decode()):
+        assert shown[:16] not in log  # nor the generated key, as any log would print it
 
 
 @pytest.mark.xfail(

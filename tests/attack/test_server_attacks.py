@@ -39,6 +39,8 @@ def seed(workdir: Path) -> tuple[int, int]:
     with StreamCore.open(f"sqlite:///{workdir / 'streamcore.db'}") as core:
         data = UserCreate(email="ed@example.com", password=PASSWORD, name="Ed", role=Role.EDITOR)
         core.auth.create_user(data, actor=SYSTEM)
+        viewer = UserCreate(email="sub@example.com", password=PASSWORD, name="Sub")
+        core.auth.create_user(viewer, actor=SYSTEM)
         film = core.movies.create(
             MovieCreate(title="Film", year=2000, media_path="film.mp4"), actor=SYSTEM
         )
@@ -46,10 +48,10 @@ def seed(workdir: Path) -> tuple[int, int]:
     return film.id, empty.id
 
 
-def token(live: LiveServer) -> str:
-    """The editor's bearer token."""
+def token(live: LiveServer, email: str = "ed@example.com") -> str:
+    """The editor's (or ``email``'s) bearer token."""
     with live.client() as http:
-        login = http.post("/api/auth/login", json={"email": "ed@example.com", "password": PASSWORD})
+        login = http.post("/api/auth/login", json={"email": email, "password": PASSWORD})
     assert login.status_code == 200, login.text
     value: str = login.json()["access_token"]
     return value
@@ -140,3 +142,35 @@ def test_a_server_killed_mid_upload_leaves_a_part_that_is_cleaned_later(tmp_path
     finally:
         again.stop()
     assert parts(root) == []
+
+
+def _answer_to_expect(
+    live: LiveServer, bearer: str, movie_id: int, content_type: str = "video/mp4"
+) -> bytes:
+    """What the server says to a 20 GiB upload's headers with Expect: 100-continue."""
+    head = (
+        f"PUT /api/movie/{movie_id}/media HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {bearer}\r\nContent-Type: {content_type}\r\n"
+        f"Expect: 100-continue\r\nContent-Length: {20 * 1024**3 - 1}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", live.port), timeout=10) as raw:
+        raw.sendall(head)
+        return raw.recv(65536)
+
+
+def test_a_refused_upload_is_refused_before_the_client_sends_its_body(tmp_path: Path) -> None:
+    """Expect: 100-continue: a subscriber or a 415 gets its answer, never a "send it"."""
+    _, empty = seed(tmp_path)
+    live = start_server(tmp_path)
+    try:
+        refused = _answer_to_expect(live, token(live, "sub@example.com"), empty)
+        assert refused.startswith(b"HTTP/1.1 403 "), refused[:80]
+        missing = _answer_to_expect(live, token(live), 999_999)
+        assert missing.startswith(b"HTTP/1.1 404 "), missing[:80]
+        html = _answer_to_expect(live, token(live), empty, "text/html")
+        assert html.startswith(b"HTTP/1.1 415 "), html[:80]
+        welcome = _answer_to_expect(live, token(live), empty)
+        assert welcome.startswith(b"HTTP/1.1 100 "), welcome[:80]
+    finally:
+        live.stop()
+    assert parts(tmp_path / "media") == []

@@ -274,6 +274,8 @@ function movieItem(movie) {
 // --- the player ----------------------------------------------------------------------------
 
 async function play(movie) {
+  // Each answer acts only while its movie is still the one in the player: another Play, or
+  // Back to the list, pressed before it came back wins (an older answer is dropped).
   stopVideo();
   state.playing = movie;
   state.renewed = false;
@@ -283,9 +285,9 @@ async function play(movie) {
   $("now-playing").focus();
   try {
     const grant = await api(`api/movie/${movie.id}/playback`, { method: "POST" });
-    startVideo(grant.url, 0);
+    if (state.playing === movie) startVideo(grant.url, 0);
   } catch (error) {
-    if (!sessionEnded(error)) refuse(movie, error.message);
+    if (state.playing === movie && !sessionEnded(error)) refuse(movie, error.message);
   }
 }
 
@@ -327,9 +329,9 @@ async function mediaFailed() {
   state.renewed = true;
   try {
     const grant = await api(`api/movie/${movie.id}/playback`, { method: "POST" });
-    startVideo(grant.url, at);
+    if (state.playing === movie) startVideo(grant.url, at);
   } catch (error) {
-    if (!sessionEnded(error)) refuse(movie, error.message);
+    if (state.playing === movie && !sessionEnded(error)) refuse(movie, error.message);
   }
 }
 

@@ -26,6 +26,13 @@ MINIMUMS = {
     "playback_ttl": 1,
 }
 """Whole-number settings and their smallest value."""
+DAY = 86_400
+MAXIMUMS = {
+    "token_ttl": 366 * DAY,
+    "grace_days": 366,
+    "playback_ttl": 366 * DAY,
+}
+"""Whole-number settings with a largest value: lifetimes that must stay dates (decision 184)."""
 SECONDS = ("db_pool_timeout", "db_busy_timeout")
 """Settings that are a number of seconds, fractions allowed, above 0."""
 SECRET_KEY_LENGTH = 32
@@ -64,8 +71,8 @@ class Settings:
     media_offload_prefix: str = "/_media/"
 
     def __post_init__(self) -> None:
-        for name, minimum in MINIMUMS.items():
-            problem = _whole_number_problem(getattr(self, name), minimum)
+        for name in MINIMUMS:
+            problem = _whole_number_problem(name, getattr(self, name))
             if problem:
                 raise InvalidInputError.single(name, problem)
         for name in SECONDS:
@@ -107,11 +114,14 @@ class Settings:
         return replace(cls(), **values)  # type: ignore[arg-type]
 
 
-def _whole_number_problem(value: object, minimum: int) -> str | None:
+def _whole_number_problem(name: str, value: object) -> str | None:
     # bool is an int to Python, never to a user.
     if isinstance(value, bool) or not isinstance(value, int):
         return "must be a whole number"
-    return f"must be >= {minimum}" if value < minimum else None
+    if value < MINIMUMS[name]:
+        return f"must be >= {MINIMUMS[name]}"
+    maximum = MAXIMUMS.get(name)
+    return f"must be <= {maximum}" if maximum is not None and value > maximum else None
 
 
 def _seconds_problem(value: object) -> str | None:
@@ -167,7 +177,7 @@ def _coerce(name: str, raw: str) -> object:
             value = int(raw)
         except ValueError:
             raise ValueError("must be a whole number") from None
-        problem = _whole_number_problem(value, MINIMUMS[name])
+        problem = _whole_number_problem(name, value)
         if problem:
             raise ValueError(problem)
         return value

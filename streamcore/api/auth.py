@@ -20,6 +20,9 @@ from streamcore.auth.permissions import ANONYMOUS, Permission, Principal, requir
 from streamcore.core import StreamCore
 from streamcore.errors import NotAuthenticatedError
 
+NO_STORE = "no-store"
+"""``Cache-Control`` of an answer that carries a credential: a token, a playback URL."""
+
 _bearer = HTTPBearer(
     auto_error=False,
     description="The access_token of POST /api/auth/login, as `Authorization: Bearer <token>`.",

@@ -193,8 +193,15 @@ class Upload:
         self.size += len(chunk)
 
     def finish(self) -> AttachedMedia:
-        """Make the file durable, rename it into place, point the movie to it."""
+        """Make the file durable, rename it into place, point the movie to it.
+
+        An empty file is refused (``InvalidInputError`` on ``file``) and nothing changes: no
+        player can play it, and it would replace one that plays.
+        """
         target = self._target
+        if self.size == 0:
+            self.abort()
+            raise InvalidInputError.single("file", "must not be empty")
         try:
             placed = self._place()
         except BaseException:

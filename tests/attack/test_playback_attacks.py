@@ -95,14 +95,6 @@ def test_numbers_that_are_no_whole_numbers_are_a_422_that_echoes_nothing(
         assert query["sig"] not in answer.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: the stream route reads user and expires as lax ints, so +1, 01, ' 1' and "
-    "1.0 are the signed 1 (the path's movie id too: /api/movie/01/): one grant has many URLs "
-    "(a cache, a log search, a deny list keyed on the URL sees different links). Fix in "
-    "api/routes/stream.py: take them as str and refuse any that is not its own canonical "
-    "str(int(...)) as a tampered URL (401).",
-)
 def test_only_the_issued_spelling_of_a_number_plays(api: Api, setup: Setup) -> None:
     path, query = setup.issue(setup.a)
     played = []
@@ -257,13 +249,6 @@ def _principal(core: StreamCore, email: str) -> Principal:
     return core.auth.authenticate(login.access_token).principal
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: the answers that carry a credential (POST /api/auth/login: the bearer "
-    "token; POST .../playback: a playback URL, a capability) have no Cache-Control, where "
-    "RFC 6749 §5.1 asks no-store of any answer holding a token. Fix: Cache-Control: no-store "
-    "on both (routes/auth.py's login, routes/stream.py's issue_playback_url).",
-)
 def test_answers_that_carry_a_credential_are_never_stored(api: Api, setup: Setup) -> None:
     issued = api.client.post(f"/api/movie/{setup.a}/playback", headers=api.headers(ANN))
     login = api.client.post("/api/auth/login", json={"email": ANN, "password": PASSWORD})

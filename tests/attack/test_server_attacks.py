@@ -96,13 +96,6 @@ def test_no_signature_or_token_reaches_the_log(tmp_path: Path, level: str) -> No
         assert shown[:16] not in log  # nor the generated key, as any log would print it
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: a server killed (SIGKILL, OOM, power loss) mid-upload leaves its "
-    "<media root>/.upload/<id>-*.part file for ever: nothing ever removes it, and each crash "
-    "can leave up to STREAMCORE_MAX_UPLOAD (20 GiB) behind. Fix in movies/upload.py: "
-    "MediaUploads.begin (or core start) removes .part files not written to for a day.",
-)
 def test_a_server_killed_mid_upload_leaves_a_part_that_is_cleaned_later(tmp_path: Path) -> None:
     _, empty = seed(tmp_path)
     root = tmp_path / "media"

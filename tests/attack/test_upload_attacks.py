@@ -87,12 +87,6 @@ def test_an_upload_to_a_deleted_movie_is_404_and_keeps_nothing(api: Api) -> None
     assert stored(api) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: an empty body is stored as the movie's media (size 0), replacing a "
-    "playable file with one every Range refuses (416). Fix in movies/upload.py Upload.finish: "
-    "refuse size 0 with InvalidInputError('file', 'must not be empty') before the rename.",
-)
 def test_an_empty_body_does_not_replace_the_movie_s_file(api: Api) -> None:
     movie_id = movie(api)
     first = put(api, movie_id, BODY, "video/mp4")
@@ -103,13 +97,6 @@ def test_an_empty_body_does_not_replace_the_movie_s_file(api: Api) -> None:
     assert stored(api) == [path]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: STREAMCORE_PLAYBACK_TTL has no upper bound: 10**13 s makes every "
-    "POST .../playback a 500 (datetime overflow), 10**15 makes StreamCore.open raise a bare "
-    "OverflowError. Fix in config.py: a MAXIMUMS table (playback_ttl, token_ttl at most, say, "
-    "30 days) refused as InvalidInputError naming the field.",
-)
 def test_a_playback_ttl_too_large_to_be_a_date_is_refused_as_a_setting(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="playback_ttl"):
         Settings(database_url="memory://", media_root=tmp_path, playback_ttl=10**13)
@@ -125,15 +112,6 @@ def umask_022() -> Iterator[None]:
         os.umask(previous)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: a stored upload keeps mkstemp's mode 0600 whatever the umask, so only "
-    "streamcore's own user may read it: nginx's workers (www-data, nobody) cannot, and with "
-    "STREAMCORE_MEDIA_OFFLOAD=nginx every uploaded or attached movie is a 403 from nginx, "
-    "while files copied in by hand (0644) play. Fix in movies/upload.py Upload._place: "
-    "os.fchmod the temporary file to 0o666 & ~umask (what open() would give) before the "
-    "rename.",
-)
 def test_a_stored_upload_is_as_readable_as_any_file_the_process_makes(
     api: Api, umask_022: None
 ) -> None:

@@ -166,3 +166,13 @@ def test_sweeping_twice_at_once_is_harmless(tmp_path: Path) -> None:
         f"{index}.part" for index in range(50)
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_file_is_refused_and_the_playable_one_stays(core: StreamCore) -> None:
+    movie_id = new_movie(core)
+    first = core.media.attach(movie_id, [b"plays"], suffix=".mp4", actor=SYSTEM)
+    with pytest.raises(InvalidInputError) as error:
+        core.media.attach(movie_id, [b"", b""], suffix=".mp4", actor=SYSTEM)
+    assert str(error.value) == "file: must not be empty"
+    assert core.movies.get(movie_id, actor=SYSTEM).media_path == first.movie.media_path
+    assert leftovers(core.settings.media_root) == []

@@ -201,6 +201,18 @@ def test_byte_ranges_one_open_suffix_and_several(site: Site) -> None:
     assert f"Content-Range: bytes 100-199/{SIZE}".encode() in several.content
 
 
+def test_more_than_a_hundred_ranges_get_the_whole_file_once(site: Site) -> None:
+    # max_ranges 100 in the shipped file: 101 one-byte ranges are no 101-part answer.
+    many = ",".join(f"{index * 10}-{index * 10}" for index in range(101))
+    with site.client("ann") as http:
+        answer = http.get(site.stream(), headers={"Range": f"bytes={many}"})
+        hundred = http.get(site.stream(), headers={"Range": f"bytes={many.rsplit(',', 1)[0]}"})
+    assert answer.status_code == 200
+    assert answer.content == CONTENT
+    assert hundred.status_code == 206
+    assert hundred.headers["content-type"].startswith("multipart/byteranges")
+
+
 def test_an_unsatisfiable_range_is_a_416_problem(site: Site) -> None:
     with site.client("ann") as http:
         refused = http.get(site.stream(), headers={"Range": f"bytes={SIZE}-"})

@@ -47,6 +47,23 @@ def test_settings_built_in_code_are_checked_too(field: str, value: int) -> None:
     assert error.value.fields == (field,)
 
 
+@pytest.mark.parametrize(
+    ("field", "largest"),
+    [("token_ttl", 366 * 86400), ("grace_days", 366), ("playback_ttl", 366 * 86400)],
+)
+def test_lifetimes_have_a_largest_value(field: str, largest: int) -> None:
+    # Past it, an expiry would overflow a datetime (a 500 at login or playback), or merely
+    # make a credential that never ends.
+    assert getattr(Settings(**{field: largest}), field) == largest  # type: ignore[arg-type]
+    for value in (largest + 1, 10**15):
+        with pytest.raises(InvalidInputError) as error:
+            Settings(**{field: value})  # type: ignore[arg-type]
+        assert error.value.errors[0].message == f"must be <= {largest}"
+    with pytest.raises(InvalidInputError) as error:
+        Settings.from_env({f"STREAMCORE_{field.upper()}": str(largest + 1)})
+    assert error.value.fields == (f"STREAMCORE_{field.upper()}",)
+
+
 def test_database_limits_default_to_a_pool_that_serves_a_threadpool_server() -> None:
     settings = Settings.from_env({})
     assert settings.db_pool_size + settings.db_max_overflow >= 40  # Starlette's 40 threads

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from streamcore.api.auth import (
+    NO_STORE,
     Core,
     LoggedIn,
     MayReadOwnProfile,
@@ -30,9 +31,11 @@ def register(data: Registration, core: Core) -> User:
 
 
 @router.post("/login", responses=errors(401, 422, 429), openapi_extra={"security": []})
-def login(credentials: Credentials, core: Core) -> LoginResult:
+def login(credentials: Credentials, response: Response, core: Core) -> LoginResult:
     """Exchange email and password for a bearer token."""
-    return core.auth.login(credentials)
+    result = core.auth.login(credentials)
+    response.headers["cache-control"] = NO_STORE  # RFC 6749 §5.1: an answer with a token
+    return result
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401))

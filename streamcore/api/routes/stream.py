@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from streamcore.api.auth import Anyone, Core, LoggedIn
+from streamcore.api.auth import NO_STORE, Anyone, Core, LoggedIn
 from streamcore.api.docs import errors
 from streamcore.api.offload import Sender
 from streamcore.api.streaming import MediaResponse
@@ -65,6 +65,7 @@ class PlaybackUrl(BaseModel):
 @router.get(PATH, operation_id="stream_movie", **ANSWERS)
 def stream_movie(
     movie_id: MovieId,
+    request: Request,
     actor: Anyone,
     core: Core,
     send: Sender,
@@ -80,7 +81,27 @@ def stream_movie(
                 "log in first: this needs a valid bearer token or a signed playback URL"
             )
         return send(core.playback.open(movie_id, actor=actor))
+    if not _written_as_issued(request, movie_id, user, expires):
+        raise InvalidPlaybackUrlError("is not valid (it is not written as it was issued)")
     return send(_open_signed(core, movie_id, signed, bearer=not actor.is_anonymous))
+
+
+def _written_as_issued(
+    request: Request, movie_id: int, user: int | None, expires: int | None
+) -> bool:
+    # The numbers were signed as values, but a URL is compared, cached and blocked as text:
+    # 01, +1, " 1" or 1.0 would be other URLs of the same grant. Only the issued spelling plays.
+    written = (
+        request.path_params.get("id"),
+        request.query_params.get("user"),
+        request.query_params.get("expires"),
+    )
+    issued = (str(movie_id), _spelled(user), _spelled(expires))
+    return written == issued
+
+
+def _spelled(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _open_signed(
@@ -107,10 +128,11 @@ def _open_signed(
     responses=errors(401, 403, 404, 422),
 )
 def issue_playback_url(
-    movie_id: MovieId, request: Request, actor: LoggedIn, core: Core
+    movie_id: MovieId, request: Request, response: Response, actor: LoggedIn, core: Core
 ) -> PlaybackUrl:
     """A signed URL that plays the movie for the caller until it expires (no header needed)."""
     grant = core.playback.issue(movie_id, actor=actor)
+    response.headers["cache-control"] = NO_STORE  # the URL is a credential of its own
     return PlaybackUrl(url=playback_url(request, grant), expires_at=grant.expires_at)
 
 

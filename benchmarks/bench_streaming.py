@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from support import cpu_seconds, free_port, git_commit, load_average, stop
+from support import cpu_seconds, free_port, git_commit, load_average, stop, wait_until_up
 
 from streamcore import StreamCore
 from streamcore.auth.models import UserCreate
@@ -88,19 +88,6 @@ def make_file(path: Path, size: int, *, sparse: bool) -> None:
 def start(name: str, argv: list[str], env: Mapping[str, str], cwd: Path, log: Path) -> Any:
     with log.open("wb") as out:
         return subprocess.Popen(argv, cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
-
-
-def wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited {process.returncode}:\n{log.read_text()}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server did not start:\n{log.read_text()}")
 
 
 @contextmanager

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from support import cpu_seconds, free_port, git_commit, load_average, stop
+from support import cpu_seconds, free_port, git_commit, load_average, stop, wait_until_up
 
 from streamcore import StreamCore
 from streamcore.auth.models import UserCreate
@@ -63,7 +63,6 @@ STREAMCORE = str(Path(sys.executable).with_name("streamcore"))
 EMAIL = "ed@example.org"
 PASSWORD = "benchmark password 1"
 MIB = 1024 * 1024
-START_TIMEOUT = 60.0
 
 
 def log(message: str) -> None:
@@ -163,20 +162,6 @@ def environment(settings: Settings) -> dict[str, str]:
     env["STREAMCORE_DATABASE_URL"] = settings.database_url
     env["STREAMCORE_MEDIA_ROOT"] = str(settings.media_root)
     return env
-
-
-def wait_until_up(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
-    """Return once ``url`` gets any HTTP answer."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited {process.returncode}:\n{log_path.read_text()}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server did not start:\n{log_path.read_text()}")
 
 
 @contextmanager

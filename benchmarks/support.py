@@ -1,4 +1,4 @@
-"""What the benchmark scripts share: the machine's state, the commit, and SQL capture."""
+"""What the benchmark scripts share: the machine's state, the commit, SQL capture, servers."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,3 +85,21 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+def wait_until_up(
+    process: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 60.0
+) -> None:
+    """Return once ``url`` gets any HTTP answer; the server's log in the error otherwise."""
+    import httpx  # only the scripts that start servers need it
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited {process.returncode}:\n{log.read_text()}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not start:\n{log.read_text()}")

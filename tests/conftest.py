@@ -27,6 +27,8 @@ from streamcore import StreamCore
 from streamcore.auth.passwords import CHEAPEST, Argon2Hasher
 from streamcore.config import Settings
 
+pytest_plugins = ["tests.browser"]  # the web player's browser and page fixtures
+
 POSTGRES_ENV = "STREAMCORE_TEST_POSTGRES_URL"
 BACKENDS = ("memory", "sqlite", "postgres")
 

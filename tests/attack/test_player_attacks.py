@@ -15,10 +15,10 @@ import pytest
 
 from tests.e2e.server import LiveServer, start_server
 from tests.e2e.test_demo import ACCOUNT
-from tests.e2e.test_player import CHROMIUM, PHONE, WAIT_MS, log_in, needs_chromium
+from tests.e2e.test_player import log_in, needs_chromium
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Dialog, Page, Request, Route
+    from playwright.sync_api import Dialog, Page, Request, Route
 
 pytestmark = [pytest.mark.xdist_group("attack-player"), pytest.mark.slow, needs_chromium]
 
@@ -48,30 +48,6 @@ def demo(
         yield server, accounts
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh context at a phone's width."""
-    context = browser.new_context(viewport=PHONE)
-    context.set_default_timeout(WAIT_MS)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def test_markup_in_a_movie_is_shown_as_text_and_never_runs(

@@ -9,7 +9,6 @@ the page makes stays on the server's origin, and the console stays clean.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,21 +26,16 @@ from tests.tools import needs
 
 if TYPE_CHECKING:
     from playwright.sync_api import (
-        Browser,
         ConsoleMessage,
         Error,
         Page,
         Request,
         Response,
-        ViewportSize,
     )
 
 pytestmark = [pytest.mark.xdist_group("player"), pytest.mark.slow]
 
-CHROMIUM = shutil.which("chromium")
 needs_chromium = needs("chromium")
-PHONE: ViewportSize = {"width": 390, "height": 844}  # the page must read on a phone's width
-WAIT_MS = 20_000
 PASSWORD = "correct horse battery"
 SEEK_TO = 5.0  # seconds, in the 8-second demo video
 
@@ -126,33 +120,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         yield Demo(server, *accounts["subscriber"])
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser context (no storage shared between tests) at a phone's width."""
-    context = browser.new_context(viewport=PHONE)
-    context.set_default_timeout(WAIT_MS)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def log_in(page: Page, server: LiveServer, email: str, password: str) -> None:

@@ -71,6 +71,8 @@ def test_another_spelling_of_the_signature_is_refused(api: Api, setup: Setup) ->
             standard=sig.replace("-", "%2B").replace("_", "%2F"),
             short=sig[:-1],
         )
+        if spelled == sig:
+            continue  # a signature with no - or _ (1 in 4) is spelled alike in both alphabets
         answer = api.client.get(_url(path, query, sig=spelled))
         assert answer.status_code == 401, (spelling, answer.text)
         assert "signature does not match" in answer.json()["detail"]

@@ -81,31 +81,12 @@ def stream_movie(
                 "log in first: this needs a valid bearer token or a signed playback URL"
             )
         return send(core.playback.open(movie_id, actor=actor))
-    if not _written_as_issued(request, movie_id, user, expires):
-        raise InvalidPlaybackUrlError("is not valid (it is not written as it was issued)")
-    return send(_open_signed(core, movie_id, signed, bearer=not actor.is_anonymous))
-
-
-def _written_as_issued(
-    request: Request, movie_id: int, user: int | None, expires: int | None
-) -> bool:
-    # The numbers were signed as values, but a URL is compared, cached and blocked as text:
-    # 01, +1, " 1" or 1.0 would be other URLs of the same grant. Only the issued spelling plays.
-    written = (
-        request.path_params.get("id"),
-        request.query_params.get("user"),
-        request.query_params.get("expires"),
-    )
-    issued = (str(movie_id), _spelled(user), _spelled(expires))
-    return written == issued
-
-
-def _spelled(value: int | None) -> str | None:
-    return None if value is None else str(value)
+    return send(_open_signed(core, request, movie_id, signed, bearer=not actor.is_anonymous))
 
 
 def _open_signed(
     core: StreamCore,
+    request: Request,
     movie_id: int,
     signed: tuple[int | None, int | None, str | None],
     *,
@@ -119,7 +100,20 @@ def _open_signed(
     user, expires, sig = signed
     if user is None or expires is None or sig is None:
         raise InvalidPlaybackUrlError("is not complete (it needs user, expires and sig)")
+    if not _written_as_issued(request, movie_id, user, expires):
+        raise InvalidPlaybackUrlError("is not valid (it is not written as it was issued)")
     return core.playback.open_signed(movie_id, user, expires, sig)
+
+
+def _written_as_issued(request: Request, movie_id: int, user: int, expires: int) -> bool:
+    # The numbers were signed as values, but a URL is compared, cached and blocked as text:
+    # 01, +1, " 1" or 1.0 would be other URLs of the same grant. Only the issued spelling plays.
+    written = (
+        request.path_params.get("id"),
+        request.query_params.get("user"),
+        request.query_params.get("expires"),
+    )
+    return written == (str(movie_id), str(user), str(expires))
 
 
 @router.post(

@@ -8,38 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
-from streamcore import StreamCore
-from streamcore.auth.models import UserCreate
-from streamcore.auth.permissions import SYSTEM, Role
-from streamcore.config import Settings
-from streamcore.movies.models import MovieCreate
-from tests.e2e.server import LiveServer, start_server
+from tests.e2e.server import LiveServer
 
-PASSWORD = "correct horse battery"
 MIB = 1024 * 1024
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[LiveServer, int, str]]:
-    """A server, a movie without media, and an editor's token."""
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'streamcore.db'}")
-    with StreamCore.open(settings) as core:
-        core.auth.create_user(
-            UserCreate(email="ed@example.com", password=PASSWORD, name="Ed", role=Role.EDITOR),
-            actor=SYSTEM,
-        )
-        movie = core.movies.create(MovieCreate(title="Up", year=2020), actor=SYSTEM)
-    live = start_server(tmp_path)  # its media root: ./media, in tmp_path
-    try:
-        with live.client() as http:
-            login = http.post(
-                "/api/auth/login", json={"email": "ed@example.com", "password": PASSWORD}
-            )
-        yield live, movie.id, login.json()["access_token"]
-    finally:
-        live.stop()
 
 
 def media_files(root: Path) -> list[Path]:
@@ -48,9 +20,9 @@ def media_files(root: Path) -> list[Path]:
 
 
 def test_a_client_that_hangs_up_mid_upload_leaves_nothing(
-    server: tuple[LiveServer, int, str], tmp_path: Path
+    upload_server: tuple[LiveServer, int, str], tmp_path: Path
 ) -> None:
-    live, movie_id, token = server
+    live, movie_id, token = upload_server
     root = tmp_path / "media"
     request = (
         f"PUT /api/movie/{movie_id}/media HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -83,9 +55,9 @@ def peak_rss(live: LiveServer) -> int:
 
 
 def test_a_large_upload_keeps_memory_flat(
-    server: tuple[LiveServer, int, str], tmp_path: Path
+    upload_server: tuple[LiveServer, int, str], tmp_path: Path
 ) -> None:
-    live, movie_id, token = server
+    live, movie_id, token = upload_server
     size = 256 * MIB
     block = b"\x5a" * MIB
 

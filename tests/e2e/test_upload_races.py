@@ -16,18 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from streamcore import StreamCore
-from streamcore.auth.models import UserCreate
-from streamcore.auth.permissions import SYSTEM, Role
-from streamcore.config import Settings
-from streamcore.movies.models import MovieCreate
 from streamcore.movies.upload import UPLOAD_DIR
-from tests.e2e.server import LiveServer, start_server
+from tests.e2e.server import LiveServer
 from tests.integration.races import run_together
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "correct horse battery"
 REPEAT = 5
 CHUNK = 64 * 1024
 CHUNKS = 32  # 2 MiB a body
@@ -40,31 +34,11 @@ def paced(body: bytes) -> Iterator[bytes]:
         time.sleep(0.001)
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[LiveServer, int, dict[str, str]]]:
-    """A server, a movie without media, and an editor's bearer headers."""
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'streamcore.db'}")
-    with StreamCore.open(settings) as core:
-        core.auth.create_user(
-            UserCreate(email="ed@example.com", password=PASSWORD, name="Ed", role=Role.EDITOR),
-            actor=SYSTEM,
-        )
-        movie = core.movies.create(MovieCreate(title="Raced", year=2024), actor=SYSTEM)
-    live = start_server(tmp_path)  # its media root: ./media, in tmp_path
-    try:
-        with live.client() as http:
-            login = http.post(
-                "/api/auth/login", json={"email": "ed@example.com", "password": PASSWORD}
-            )
-        yield live, movie.id, {"Authorization": f"Bearer {login.json()['access_token']}"}
-    finally:
-        live.stop()
-
-
 def test_two_puts_at_once_leave_one_whole_file_that_streams(
-    server: tuple[LiveServer, int, dict[str, str]], tmp_path: Path
+    upload_server: tuple[LiveServer, int, str], tmp_path: Path
 ) -> None:
-    live, movie_id, bearer = server
+    live, movie_id, token = upload_server
+    bearer = {"Authorization": f"Bearer {token}"}
     root = tmp_path / "media"
     headers = {**bearer, "Content-Type": "video/mp4"}
     with httpx.Client(base_url=live.url, timeout=60, headers=bearer) as http:
